@@ -1,0 +1,140 @@
+import os from 'node:os';
+import { Bench } from 'tinybench';
+
+/** Everything a suite needs to know about the run it is part of. */
+export interface BenchContext {
+  /** Reduced sizes that finish in a few minutes (CI); full sizes otherwise. */
+  quick: boolean;
+  /** Human-readable progress lines (stderr), never mixed into the results table. */
+  log(message: string): void;
+}
+
+/** One measured quantity, e.g. images/s or bytes per hash. */
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  /** Relative spread (e.g. tinybench's relative margin of error, in %), when measured repeatedly. */
+  spreadPct?: number;
+  samples?: number;
+}
+
+/**
+ * A ratio between two figures measured in the same run. On shared, noisy machines ratios hold
+ * where absolute times do not, so these are what CI compares and what targets are stated in.
+ */
+export interface Ratio {
+  name: string;
+  value: number;
+  /** The issue's target, when it has one. */
+  target?: number;
+  /** `min`: value should be at least target; `max`: at most. */
+  direction?: 'min' | 'max';
+}
+
+export interface SuiteResult {
+  figures: Figure[];
+  ratios: Ratio[];
+  /** Free-form findings (distributions, caveats) printed under the table. */
+  notes: string[];
+}
+
+export interface Suite {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): Promise<SuiteResult>;
+}
+
+export interface Rate {
+  /** Operations per second (median of samples). */
+  hz: number;
+  /** Median time per operation, ms. */
+  medianMs: number;
+  spreadPct: number;
+  samples: number;
+}
+
+/**
+ * Measures `fn` with tinybench: warm-up, then repeated samples for at least `timeMs`.
+ * Returns the median rate; `opsPerCall` turns per-call rates into per-item rates (batches).
+ */
+export async function measure(
+  name: string,
+  fn: () => unknown | Promise<unknown>,
+  options: { timeMs?: number; iterations?: number; opsPerCall?: number } = {},
+): Promise<Rate> {
+  const bench = new Bench({
+    name,
+    time: options.timeMs ?? 1000,
+    iterations: options.iterations ?? 5,
+    warmup: true,
+    warmupIterations: 2,
+    warmupTime: 100,
+  });
+  bench.add(name, fn);
+  await bench.run();
+  const task = bench.tasks[0];
+  const result = task.result as unknown as {
+    state?: string;
+    error?: unknown;
+    latency?: { p50?: number; rme?: number; samplesCount?: number; samples?: number[] };
+  };
+  if (result?.error) throw result.error;
+  const latency = result?.latency;
+  const medianMs = latency?.p50 ?? Number.NaN;
+  const per = options.opsPerCall ?? 1;
+  return {
+    hz: (1000 / medianMs) * per,
+    medianMs: medianMs / per,
+    spreadPct: latency?.rme ?? Number.NaN,
+    samples: latency?.samplesCount ?? latency?.samples?.length ?? 0,
+  };
+}
+
+/** Wall-clock rate of a single long run (for throughput over a whole corpus). */
+export async function timeOnce(
+  fn: () => Promise<number> | number,
+): Promise<{ items: number; seconds: number; rate: number }> {
+  const start = process.hrtime.bigint();
+  const items = await fn();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { items, seconds, rate: items / seconds };
+}
+
+export function rateFigure(name: string, rate: Rate, unit: string): Figure {
+  return { name, value: rate.hz, unit, spreadPct: rate.spreadPct, samples: rate.samples };
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+  loadAverage: number[];
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}

@@ -1,0 +1,56 @@
+import { ErrorCodes, StaydownError } from './errors.js';
+
+const HEX_RE = /^[0-9a-f]*$/;
+
+/** Parses lowercase or uppercase hex of an exact bit length; throws INVALID_HASH otherwise. */
+export function hexToBytes(hex: string, bits: number): Uint8Array {
+  const clean = hex.trim().toLowerCase();
+  if (clean.length !== bits / 4 || !HEX_RE.test(clean)) {
+    throw new StaydownError(ErrorCodes.INVALID_HASH, `expected ${bits / 4} hex digits, got ${JSON.stringify(hex)}`, {
+      details: { bits, length: clean.length },
+    });
+  }
+  return Uint8Array.from(Buffer.from(clean, 'hex'));
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** True when `hex` is exactly `bits / 4` hex digits (either case). */
+export function isHex(hex: string, bits: number): boolean {
+  return hex.length === bits / 4 && HEX_RE.test(hex.toLowerCase());
+}
+
+/** Population count of a 32-bit integer (SWAR; no lookup table). */
+export function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** Hamming distance between two equal-length byte strings. */
+export function hammingDistance(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) {
+    throw new StaydownError(ErrorCodes.INVALID_HASH, `cannot compare hashes of ${a.length} and ${b.length} bytes`);
+  }
+  let d = 0;
+  let i = 0;
+  for (; i + 4 <= a.length; i += 4) {
+    const x =
+      ((a[i] << 24) | (a[i + 1] << 16) | (a[i + 2] << 8) | a[i + 3]) ^
+      ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]);
+    d += popcount32(x);
+  }
+  for (; i < a.length; i++) d += popcount32(a[i] ^ b[i]);
+  return d;
+}
+
+/** Hamming distance between two hex strings of the same length. */
+export function hexHammingDistance(a: string, b: string): number {
+  if (a.length !== b.length) {
+    throw new StaydownError(ErrorCodes.INVALID_HASH, `cannot compare hashes of ${a.length} and ${b.length} hex digits`);
+  }
+  return hammingDistance(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
+}

@@ -1,0 +1,2 @@
+export type { ConformanceAvailability } from './conformance.js';
+export { conformanceAvailability, conformanceDir, repoRoot } from './conformance.js';
