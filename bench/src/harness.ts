@@ -17,6 +17,20 @@ export interface Figure {
   /** Relative spread (e.g. tinybench's relative margin of error, in %), when measured repeatedly. */
   spreadPct?: number;
   samples?: number;
+  /**
+   * Marks a throughput figure (items per second) that the deadline-fit report turns into
+   * "how many fit in 1 h / 12 h". Only rates of whole user-visible jobs are tagged.
+   */
+  job?: JobTag;
+}
+
+export interface JobTag {
+  kind: 'hash' | 'scan' | 'match' | 'verify';
+  /** What one item is: an image, a query hash, a URL. */
+  item: string;
+  threads?: number;
+  /** Entries in the index the job matched against, where it matters. */
+  indexSize?: number;
 }
 
 /**
@@ -37,6 +51,8 @@ export interface SuiteResult {
   ratios: Ratio[];
   /** Free-form findings (distributions, caveats) printed under the table. */
   notes: string[];
+  /** Extra HTML sections for the report (e.g. the accuracy tables). */
+  html?: string[];
 }
 
 export interface Suite {

@@ -1,8 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '@staydown/test';
+import { type Baseline, baselineFrom, compareWithBaseline } from './compare.js';
+import { deadlineFit, formatFitTable } from './deadline-fit.js';
 import { type BenchContext, type Figure, machineInfo, type Ratio } from './harness.js';
+import { renderHtmlReport } from './report-html.js';
 import { loadSuites } from './suites.js';
 
 /** Stable results schema: other tools (CI, the deadline-fit report) read this file. */
@@ -18,6 +21,8 @@ export interface BenchResults {
     figures: Figure[];
     ratios: Ratio[];
     notes: string[];
+    /** Extra HTML sections for the report (e.g. the accuracy tables). */
+    html?: string[];
     error?: string;
   }[];
 }
@@ -35,6 +40,7 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string', multiple: true },
       out: { type: 'string' },
+      'update-baseline': { type: 'boolean', default: false },
     },
   });
   const quick = Boolean(values.quick);
@@ -89,10 +95,46 @@ async function main(): Promise<number> {
       process.stdout.write(`  FAILED: ${message}\n`);
     }
   }
-  const out = values.out ?? path.join(repoRoot, 'bench', 'results', `${quick ? 'quick' : 'full'}-latest.json`);
+  const resultsDir = path.join(repoRoot, 'bench', 'results');
+  const out = values.out ?? path.join(resultsDir, `${quick ? 'quick' : 'full'}-latest.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\nresults written to ${path.relative(process.cwd(), out)}\n`);
+
+  const rows = deadlineFit(results.suites);
+  process.stdout.write(`\n== deadline fit (from the rates above)\n${formatFitTable(rows)}`);
+  const htmlPath = path.join(path.dirname(out), `${quick ? 'quick' : 'full'}-report.html`);
+  writeFileSync(
+    htmlPath,
+    renderHtmlReport({
+      title: 'Staydown benchmarks and deadline fit',
+      machine: { ...results.machine },
+      startedAt: results.startedAt,
+      quick,
+      rows,
+      suites: results.suites,
+      sections: results.suites.flatMap((s) => s.html ?? []),
+    }),
+  );
+
+  const baselinePath = path.join(repoRoot, 'bench', 'baseline.json');
+  if (values['update-baseline']) {
+    writeFileSync(baselinePath, `${JSON.stringify(baselineFrom(results.suites), null, 2)}\n`);
+    process.stdout.write(`baseline updated: ${path.relative(process.cwd(), baselinePath)}\n`);
+  } else if (existsSync(baselinePath)) {
+    const baseline = JSON.parse(readFileSync(baselinePath, 'utf8')) as Baseline;
+    const changes = compareWithBaseline(results.suites, baseline);
+    process.stdout.write('\n== in-run ratios against bench/baseline.json (fails only on a large drop)\n');
+    for (const c of changes) {
+      const pct = `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(0)}%`;
+      process.stdout.write(
+        `  ${c.regressed ? 'REGRESSED' : 'ok       '} ${c.suite}/${c.name}: ${c.value.toFixed(2)} (baseline ${c.baseline}, ${pct})\n`,
+      );
+      if (c.regressed) failed = true;
+    }
+  }
+  process.stdout.write(
+    `\nresults: ${path.relative(process.cwd(), out)}\nreport:  ${path.relative(process.cwd(), htmlPath)}\n`,
+  );
   return failed ? 1 : 0;
 }
 
