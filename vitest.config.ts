@@ -4,7 +4,12 @@ import { defineConfig } from 'vitest/config';
 // package, cross-package/conformance/end-to-end tests live in test/src.
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'workers/*/src/**/*.test.ts', 'test/src/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'workers/*/src/**/*.test.ts',
+      'bench/src/**/*.test.ts',
+      'test/src/**/*.test.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
