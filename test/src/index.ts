@@ -1,2 +1,3 @@
+export { browserAvailability, CHROMIUM_PATH, launchBrowser } from './browser.js';
 export type { ConformanceAvailability } from './conformance.js';
 export { conformanceAvailability, conformanceDir, repoRoot } from './conformance.js';
