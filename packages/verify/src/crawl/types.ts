@@ -37,6 +37,7 @@ export type CheckReason =
   | 'connection_reset'
   | 'decode_failed'
   | 'media_inconclusive'
+  | 'media_limit'
   | 'aborted'
   | 'network'
   | 'no_media'
@@ -92,8 +93,8 @@ export interface CheckObservation {
   /** SHA-256 of the final response body (hex), null when no complete body was read. */
   sha256: string | null;
   /**
-   * Hashes of the fetched image (pdq, blockhash, md5, sha1, sha256 — lowercase hex). Empty for
-   * non-image responses. PDQ quality is kept in `quality`, not here.
+   * Hashes of the fetched body (lowercase hex): md5/sha1/sha256 for any complete 2xx body, plus
+   * pdq and blockhash for an image. Empty when no body was read. PDQ quality is in `quality`.
    */
   hashes: Record<string, string>;
   /** PDQ quality (0–100) of the fetched image, null when not an image. */

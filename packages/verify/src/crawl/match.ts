@@ -1,0 +1,57 @@
+import { getSignal, type SignalType } from '@staydown/core';
+import type { ExpectedHash } from './types.js';
+
+export interface NormalizedExpectation {
+  signal: SignalType;
+  hash: string;
+}
+
+/** Validates an order's expected hashes up front (throws INVALID_HASH / UNKNOWN_SIGNAL). */
+export function normalizeExpectations(expect: ExpectedHash[]): NormalizedExpectation[] {
+  return expect.map((e) => {
+    const signal = getSignal(e.signal);
+    return { signal, hash: signal.normalize(e.hash) };
+  });
+}
+
+export interface Comparison {
+  /**
+   * Best distance to any expected hash: the smallest perceptual Hamming distance, 0 when an
+   * exact digest matched, 1 when only exact digests were comparable and none matched; null when
+   * no observed hash shares a signal with the expectations.
+   */
+  distance: number | null;
+  matched: boolean;
+}
+
+/**
+ * Compares observed hashes with the expectations: a perceptual signal matches within its
+ * default threshold, a digest only when equal. `variants` holds extra values per signal
+ * (PDQ dihedral copies), each compared like the main value.
+ */
+export function compareHashes(
+  observed: Record<string, string>,
+  expected: NormalizedExpectation[],
+  variants: Record<string, string[]> = {},
+): Comparison {
+  let perceptualBest: number | null = null;
+  let exactCompared = false;
+  let matched = false;
+  for (const { signal, hash } of expected) {
+    const values = [observed[signal.name], ...(variants[signal.name] ?? [])].filter(
+      (v): v is string => typeof v === 'string' && v.length === signal.bits / 4,
+    );
+    for (const value of values) {
+      const d = signal.distance(value, hash);
+      if (d <= signal.defaultThreshold) matched = true;
+      if (signal.kind === 'exact') {
+        exactCompared = true;
+        if (d === 0) perceptualBest = 0;
+      } else if (perceptualBest === null || d < perceptualBest) {
+        perceptualBest = d;
+      }
+    }
+  }
+  const distance = perceptualBest ?? (exactCompared ? 1 : null);
+  return { distance, matched };
+}
