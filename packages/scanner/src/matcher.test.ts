@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { Match, MatchResult } from './contracts.js';
+import { type BatchSearcher, matchBatch } from './matcher.js';
+
+const pdqA = 'a'.repeat(64);
+const pdqB = 'b'.repeat(64);
+const sha = '1'.repeat(64);
+
+function hit(signal: string, hash: string, distance: number, list = 'l'): Match {
+  return { signal, hash, list, label: null, ref: null, distance };
+}
+
+describe('matchBatch', () => {
+  it('makes one search call per signal for the whole batch and routes results back', () => {
+    const calls: { signal: string; hexes: string[] }[] = [];
+    const index: BatchSearcher = {
+      searchBatch(signal: string, hexes: readonly string[]): MatchResult[] {
+        calls.push({ signal, hexes: [...hexes] });
+        return hexes.map((h) =>
+          h === pdqB ? { matches: [hit(signal, h, 4)], suppressed: [] } : { matches: [], suppressed: [] },
+        );
+      },
+    } as BatchSearcher;
+    const results = matchBatch(index, [{ pdq: pdqA, sha256: sha }, { pdq: pdqB }, {}]);
+    expect(calls).toEqual([
+      { signal: 'pdq', hexes: [pdqA, pdqB] },
+      { signal: 'sha256', hexes: [sha] },
+    ]);
+    expect(results.map((r) => r.matches.length)).toEqual([0, 1, 0]);
+  });
+
+  it('searches dihedral variants as PDQ and keeps the closest hit per entry', () => {
+    const index: BatchSearcher = {
+      searchBatch: (signal: string, hexes: readonly string[]) =>
+        hexes.map((h, i) => ({ matches: [hit(signal, 'f'.repeat(64), h === pdqA ? 9 : i)], suppressed: [] })),
+    } as BatchSearcher;
+    const variants = {
+      orig: pdqA,
+      rot90: pdqB,
+      rot180: pdqB,
+      rot270: pdqB,
+      flipx: pdqB,
+      flipy: pdqB,
+      flipplus1: pdqB,
+      flipminus1: pdqB,
+    };
+    const [result] = matchBatch(index, [{ pdq: pdqA, pdqDihedral: variants }]);
+    expect(result.matches).toHaveLength(1);
+    expect(result.matches[0].distance).toBe(1);
+  });
+});

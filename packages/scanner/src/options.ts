@@ -1,0 +1,74 @@
+import os from 'node:os';
+import { ErrorCodes, StaydownError } from '@staydown/core';
+import { DEFAULT_DECODE_LIMITS, type HashOptions } from '@staydown/hashing';
+
+/** How a scanner hashes, batches and matches. Every default lives in `resolveScannerOptions`. */
+export interface ScannerOptions {
+  /** Worker threads. Default: `os.availableParallelism()`. */
+  threads?: number;
+  /** Passed to `hashImage` in every worker (signals, PDQ pipeline, decode limits). */
+  hash?: HashOptions;
+  /**
+   * Small images are hashed several to a task so the pool's per-task cost stays under 5% of
+   * the work. A file at least `maxBytes` long goes alone. Defaults: 16 items, 2 MiB.
+   */
+  batch?: { maxItems?: number; maxBytes?: number };
+  /** Tasks queued or running per thread before reading pauses. Default 2 (one running, one waiting). */
+  tasksPerThread?: number;
+  /** Finished results held for a consumer that is not pulling before reading pauses. Default 256. */
+  maxBufferedResults?: number;
+  /** Files larger than this are reported `TOO_LARGE` without being read. Default: `hash.limits.maxBytes` or hashing's default (64 MiB). */
+  maxFileBytes?: number;
+  /** How long an idle thread is kept before piscina ends it. Default 5 minutes. */
+  idleTimeoutMs?: number;
+  /** Lists to match against (default: all) when the scanner has an index. */
+  lists?: readonly string[];
+  /**
+   * Test-only fault injection: a worker whose input starts with `exitOnPrefix` (ASCII) calls
+   * `process.exit()`, which kills its thread as a native decoder crash would. Never set in production.
+   */
+  faultInjection?: { exitOnPrefix?: string };
+}
+
+export interface ResolvedScannerOptions {
+  threads: number;
+  hash: HashOptions;
+  batchMaxItems: number;
+  batchMaxBytes: number;
+  tasksPerThread: number;
+  maxBufferedResults: number;
+  maxFileBytes: number;
+  idleTimeoutMs: number;
+  lists: readonly string[] | undefined;
+  faultInjection: { exitOnPrefix?: string } | undefined;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new StaydownError(ErrorCodes.INVALID_OPTION, `${name} must be a positive integer, got ${value}`, {
+      details: { option: name },
+    });
+  }
+  return value;
+}
+
+export function resolveScannerOptions(options: ScannerOptions = {}): ResolvedScannerOptions {
+  const hash = options.hash ?? {};
+  return {
+    threads: positiveInt('threads', options.threads, Math.max(1, os.availableParallelism())),
+    hash,
+    batchMaxItems: positiveInt('batch.maxItems', options.batch?.maxItems, 16),
+    batchMaxBytes: positiveInt('batch.maxBytes', options.batch?.maxBytes, 2 * 2 ** 20),
+    tasksPerThread: positiveInt('tasksPerThread', options.tasksPerThread, 2),
+    maxBufferedResults: positiveInt('maxBufferedResults', options.maxBufferedResults, 256),
+    maxFileBytes: positiveInt(
+      'maxFileBytes',
+      options.maxFileBytes,
+      hash.limits?.maxBytes ?? DEFAULT_DECODE_LIMITS.maxBytes,
+    ),
+    idleTimeoutMs: positiveInt('idleTimeoutMs', options.idleTimeoutMs, 5 * 60_000),
+    lists: options.lists,
+    faultInjection: options.faultInjection,
+  };
+}

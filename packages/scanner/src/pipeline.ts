@@ -1,0 +1,315 @@
+import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
+import type { ImageHashes } from '@staydown/hashing';
+import type { Piscina } from 'piscina';
+import type { MatchResult } from './contracts.js';
+import { type BatchSearcher, matchBatch } from './matcher.js';
+import { Notifier } from './notifier.js';
+import type { ResolvedScannerOptions } from './options.js';
+import type { SourceItem } from './sources.js';
+import type { ScanError, ScanResult, WorkerOutcome, WorkerTask } from './types.js';
+
+export interface PipelineDeps {
+  pool: Piscina<WorkerTask, WorkerOutcome[]>;
+  options: ResolvedScannerOptions;
+  index?: BatchSearcher;
+}
+
+interface Loaded {
+  item: SourceItem;
+  bytes: Uint8Array;
+}
+
+interface Hashed {
+  item: SourceItem;
+  hashes?: ImageHashes;
+  error?: ScanError;
+}
+
+function abortedError(): StaydownError {
+  return new StaydownError(ErrorCodes.ABORTED, 'the scan was cancelled');
+}
+
+/**
+ * One scan: a feeder reads inputs into batches and submits them to the pool while there is
+ * room (tasks in flight and unread results both bounded), and the consumer's pulls match what
+ * came back and hand it out. Every input the feeder took from the source comes out exactly
+ * once, as a result or an error result, whatever happens to the worker that held it.
+ */
+export class ScanRun {
+  readonly #deps: PipelineDeps;
+  readonly #source: AsyncIterable<SourceItem>;
+  readonly #signal: AbortSignal | undefined;
+  readonly #changed = new Notifier();
+  /** Aborts this scan's pool tasks (on cancel, or when the consumer stops pulling). */
+  readonly #controller = new AbortController();
+  #iterator: AsyncIterator<SourceItem> | undefined;
+  #batch: Loaded[] = [];
+  #batchBytes = 0;
+  /** Hashed or failed, waiting to be matched. */
+  #hashed: Hashed[] = [];
+  #ready: ScanResult[] = [];
+  /** Pool tasks queued or running. */
+  #tasks = 0;
+  /** Work that will still produce results: pool tasks plus loads under way. */
+  #outstanding = 0;
+  #feederDone = false;
+  #feederError: StaydownError | undefined;
+  #stopped = false;
+  #aborted = false;
+
+  constructor(deps: PipelineDeps, source: AsyncIterable<SourceItem>, signal?: AbortSignal) {
+    this.#deps = deps;
+    this.#source = source;
+    this.#signal = signal;
+  }
+
+  async *results(): AsyncGenerator<ScanResult> {
+    if (this.#signal?.aborted) throw abortedError();
+    const onAbort = () => this.#abort();
+    this.#signal?.addEventListener('abort', onAbort, { once: true });
+    void this.#feed();
+    try {
+      for (;;) {
+        this.#matchHashed();
+        const next = this.#ready.shift();
+        if (next) {
+          this.#changed.notify();
+          yield next;
+          continue;
+        }
+        if (this.#finished()) break;
+        await this.#changed.wait();
+      }
+      if (this.#aborted) throw abortedError();
+      if (this.#feederError) throw this.#feederError;
+    } finally {
+      this.#signal?.removeEventListener('abort', onAbort);
+      this.#stop();
+    }
+  }
+
+  get #capacity(): number {
+    return this.#deps.options.threads * this.#deps.options.tasksPerThread;
+  }
+
+  #hasRoom(): boolean {
+    return (
+      this.#tasks < this.#capacity && this.#hashed.length + this.#ready.length < this.#deps.options.maxBufferedResults
+    );
+  }
+
+  #finished(): boolean {
+    return (
+      (this.#feederDone || this.#aborted) &&
+      this.#outstanding === 0 &&
+      this.#batch.length === 0 &&
+      this.#hashed.length === 0 &&
+      this.#ready.length === 0
+    );
+  }
+
+  async #feed(): Promise<void> {
+    try {
+      this.#iterator = this.#source[Symbol.asyncIterator]();
+      for (;;) {
+        while (!this.#stopped && !this.#hasRoom()) await this.#changed.wait();
+        if (this.#stopped) return;
+        this.#flushIfIdle();
+        const next = await this.#iterator.next();
+        if (next.done) return;
+        if (this.#aborted) {
+          // Taken from the source as the cancel came: it still comes out, once.
+          this.#hashed.push({ item: next.value, error: abortedError().toJSON() });
+          return;
+        }
+        if (this.#stopped) return;
+        await this.#admit(next.value);
+      }
+    } catch (error) {
+      this.#feederError = toStaydownError(error, ErrorCodes.READ_FAILED);
+    } finally {
+      this.#flush();
+      this.#feederDone = true;
+      this.#changed.notify();
+    }
+  }
+
+  async #admit(item: SourceItem): Promise<void> {
+    let bytes: Uint8Array;
+    this.#outstanding++;
+    try {
+      bytes = await item.load();
+    } catch (error) {
+      this.#hashed.push({ item, error: toStaydownError(error, ErrorCodes.READ_FAILED).toJSON() });
+      return;
+    } finally {
+      this.#outstanding--;
+      this.#changed.notify();
+    }
+    if (this.#aborted) {
+      this.#hashed.push({ item, error: abortedError().toJSON() });
+      return;
+    }
+    const { batchMaxBytes, batchMaxItems } = this.#deps.options;
+    if (bytes.byteLength >= batchMaxBytes) {
+      this.#submit([{ item, bytes }]);
+      return;
+    }
+    this.#batch.push({ item, bytes });
+    this.#batchBytes += bytes.byteLength;
+    if (this.#batch.length >= batchMaxItems || this.#batchBytes >= batchMaxBytes) this.#flush();
+  }
+
+  /** A part-filled batch is sent at once when a thread would otherwise sit idle waiting for it. */
+  #flushIfIdle(): void {
+    if (this.#batch.length > 0 && this.#tasks < this.#deps.options.threads) this.#flush();
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    if (batch.length === 0) return;
+    if (this.#aborted) {
+      for (const { item } of batch) this.#hashed.push({ item, error: abortedError().toJSON() });
+      this.#changed.notify();
+      return;
+    }
+    this.#submit(batch);
+  }
+
+  #submit(batch: Loaded[]): void {
+    this.#tasks++;
+    this.#outstanding++;
+    const task: WorkerTask = { items: batch.map(({ bytes }, key) => ({ key, bytes })) };
+    // The bytes own their ArrayBuffers (see sources.ts), so moving them copies nothing.
+    const transferList = batch.map(({ bytes }) => bytes.buffer as ArrayBuffer);
+    this.#deps.pool
+      .run(task, { transferList, signal: this.#controller.signal })
+      .then(
+        (outcomes) => this.#onOutcomes(batch, outcomes),
+        (error) => this.#onTaskFailed(batch, error),
+      )
+      .finally(() => {
+        this.#tasks--;
+        this.#outstanding--;
+        this.#flushIfIdle();
+        this.#changed.notify();
+      });
+  }
+
+  #onOutcomes(batch: Loaded[], outcomes: WorkerOutcome[]): void {
+    const seen = new Set<number>();
+    for (const outcome of outcomes) {
+      const loaded = batch[outcome.key];
+      if (!loaded || seen.has(outcome.key)) continue;
+      seen.add(outcome.key);
+      this.#hashed.push(
+        'error' in outcome
+          ? { item: loaded.item, error: outcome.error }
+          : { item: loaded.item, hashes: outcome.hashes },
+      );
+    }
+    batch.forEach(({ item }, key) => {
+      if (!seen.has(key)) {
+        this.#hashed.push({
+          item,
+          error: { code: ErrorCodes.INTERNAL, message: 'the worker returned no result for this input' },
+        });
+      }
+    });
+  }
+
+  #onTaskFailed(batch: Loaded[], error: unknown): void {
+    if (this.#aborted || this.#controller.signal.aborted) {
+      for (const { item } of batch) this.#hashed.push({ item, error: abortedError().toJSON() });
+      return;
+    }
+    // The worker died (piscina replaces it). Batch-mates that can be read again are retried
+    // one by one, so only the input that kills a worker on its own is reported.
+    const reason = (error as Error)?.message ?? String(error);
+    for (const { item } of batch) {
+      if (batch.length > 1 && item.reloadable) this.#retryAlone(item);
+      else this.#hashed.push({ item, error: crashedError(reason, batch.length) });
+    }
+  }
+
+  #retryAlone(item: SourceItem): void {
+    this.#outstanding++;
+    item
+      .load()
+      .then(
+        (bytes) => {
+          if (this.#aborted) this.#hashed.push({ item, error: abortedError().toJSON() });
+          else this.#submit([{ item, bytes }]);
+        },
+        (error) => this.#hashed.push({ item, error: toStaydownError(error, ErrorCodes.READ_FAILED).toJSON() }),
+      )
+      .finally(() => {
+        this.#outstanding--;
+        this.#changed.notify();
+      });
+  }
+
+  #matchHashed(): void {
+    if (this.#hashed.length === 0) return;
+    const done = this.#hashed.splice(0);
+    const good = done.filter((h) => h.hashes !== undefined);
+    let matched: MatchResult[] | undefined;
+    let matchError: ScanError | undefined;
+    if (this.#deps.index && good.length > 0) {
+      try {
+        matched = matchBatch(
+          this.#deps.index,
+          good.map((h) => h.hashes as ImageHashes),
+          { lists: this.#deps.options.lists },
+        );
+      } catch (error) {
+        matchError = toStaydownError(error).toJSON();
+      }
+    }
+    let j = 0;
+    for (const h of done) {
+      const result: ScanResult = { id: h.item.id, matches: [], suppressed: [] };
+      if (h.item.path !== undefined) result.path = h.item.path;
+      if (h.hashes) {
+        result.hashes = h.hashes;
+        if (h.hashes.quality !== undefined) result.quality = h.hashes.quality;
+        const found = matched?.[j++];
+        if (found) {
+          result.matches = found.matches;
+          result.suppressed = found.suppressed;
+        }
+        if (matchError) result.error = matchError;
+      } else {
+        result.error = h.error;
+      }
+      this.#ready.push(result);
+    }
+  }
+
+  #abort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#stopped = true;
+    this.#flush();
+    this.#controller.abort();
+    this.#changed.notify();
+  }
+
+  /** The consumer is gone: stop reading, cancel this scan's tasks, release the source. */
+  #stop(): void {
+    this.#stopped = true;
+    if (!this.#controller.signal.aborted) this.#controller.abort();
+    this.#changed.notify();
+    this.#iterator?.return?.().catch(() => {});
+  }
+}
+
+function crashedError(reason: string, batchSize: number): ScanError {
+  return {
+    code: ErrorCodes.WORKER_CRASHED,
+    message: `the worker thread hashing this input died (${reason}); it was replaced and the scan went on`,
+    details: { reason, batchSize },
+  };
+}

@@ -1,0 +1,73 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromInputs, type SourceItem, transferable, walkPaths } from './sources.js';
+
+async function collect(source: AsyncIterable<SourceItem>): Promise<SourceItem[]> {
+  const items: SourceItem[] = [];
+  for await (const item of source) items.push(item);
+  return items;
+}
+
+describe('walkPaths', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'staydown-sources-'));
+    mkdirSync(path.join(dir, 'a', 'b'), { recursive: true });
+    writeFileSync(path.join(dir, 'top.bin'), Buffer.alloc(10, 1));
+    writeFileSync(path.join(dir, 'a', 'mid.bin'), Buffer.alloc(20, 2));
+    writeFileSync(path.join(dir, 'a', 'b', 'deep.bin'), Buffer.alloc(30, 3));
+    writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1000, 4));
+    symlinkSync(path.join(dir, 'a'), path.join(dir, 'loop'));
+    symlinkSync(path.join(dir, 'top.bin'), path.join(dir, 'link.bin'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('walks folders recursively, follows file links but not folder links', async () => {
+    const items = await collect(walkPaths([dir], 100));
+    const names = items.map((i) => path.relative(dir, i.path ?? '')).sort();
+    expect(names).toEqual(['a/b/deep.bin', 'a/mid.bin', 'big.bin', 'link.bin', 'top.bin']);
+    const deep = items.find((i) => i.path?.endsWith('deep.bin'));
+    const bytes = await deep?.load();
+    expect(bytes?.byteLength).toBe(30);
+    expect(bytes?.buffer.byteLength).toBe(30);
+  });
+
+  it('reports oversized and missing files as failing loads, without reading them', async () => {
+    const [big, missing] = await collect(walkPaths([path.join(dir, 'big.bin'), path.join(dir, 'nope')], 100));
+    await expect(big.load()).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(missing.path).toBe(path.join(dir, 'nope'));
+    await expect(missing.load()).rejects.toMatchObject({ code: 'READ_FAILED' });
+  });
+});
+
+describe('in-memory inputs', () => {
+  it('copies only the view, never a shared slab', () => {
+    const slab = new Uint8Array(1024);
+    const view = slab.subarray(100, 110);
+    const own = transferable(view);
+    expect(own.byteLength).toBe(10);
+    expect(own.buffer.byteLength).toBe(10);
+    const whole = new Uint8Array(8);
+    expect(transferable(whole)).toBe(whole);
+  });
+
+  it('copies by default and moves when asked', async () => {
+    const bytes = new Uint8Array([1, 2, 3]);
+    const [copied] = await collect(fromInputs([{ id: 'a', bytes }], false));
+    expect(copied.reloadable).toBe(true);
+    expect(await copied.load()).not.toBe(bytes);
+    const [moved] = await collect(fromInputs([{ id: 'b', bytes }], true));
+    expect(moved.reloadable).toBe(false);
+    expect(await moved.load()).toBe(bytes);
+  });
+
+  it('turns an input without bytes into a failing load', async () => {
+    const [bad] = await collect(
+      fromInputs([{ id: 7 as unknown as string, bytes: 'x' as unknown as Uint8Array }], false),
+    );
+    expect(bad.id).toBe('7');
+    await expect(bad.load()).rejects.toMatchObject({ code: 'EMPTY_INPUT' });
+  });
+});

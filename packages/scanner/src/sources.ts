@@ -1,0 +1,135 @@
+import { type Dirent, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ErrorCodes, StaydownError } from '@staydown/core';
+import type { ScanInput } from './types.js';
+
+/**
+ * One input as the pipeline sees it: `load()` returns bytes the pipeline may transfer
+ * (an ArrayBuffer of exactly their length that nobody else holds). `reloadable` inputs can be
+ * loaded again, so a batch-mate of a crashing image can be retried.
+ */
+export interface SourceItem {
+  id: string;
+  path?: string;
+  reloadable: boolean;
+  load(): Promise<Uint8Array>;
+}
+
+/** Bytes that own their whole ArrayBuffer can be transferred as they are; others are copied once. */
+export function transferable(bytes: Uint8Array): Uint8Array {
+  const own =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  return own ? bytes : bytes.slice();
+}
+
+async function readFileLimited(file: string, maxBytes: number): Promise<Uint8Array> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    throw readFailed(file, error);
+  }
+  try {
+    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
+    if (!isFile)
+      throw new StaydownError(ErrorCodes.READ_FAILED, `${file} is not a regular file`, { details: { path: file } });
+    if (size > maxBytes) {
+      throw new StaydownError(ErrorCodes.TOO_LARGE, `${file} is ${size} bytes, over the ${maxBytes}-byte limit`, {
+        details: { path: file, size, limit: maxBytes },
+      });
+    }
+    // readFile allocates one unpooled buffer of the file's size, which can be transferred as is.
+    const bytes = await handle.readFile();
+    if (bytes.byteLength > maxBytes) {
+      throw new StaydownError(ErrorCodes.TOO_LARGE, `${file} grew over the ${maxBytes}-byte limit while read`, {
+        details: { path: file, limit: maxBytes },
+      });
+    }
+    return transferable(bytes);
+  } catch (error) {
+    throw error instanceof StaydownError ? error : readFailed(file, error);
+  } finally {
+    await handle.close();
+  }
+}
+
+function readFailed(file: string, error: unknown): StaydownError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return new StaydownError(ErrorCodes.READ_FAILED, `cannot read ${file}: ${(error as Error)?.message ?? error}`, {
+    cause: error,
+    details: { path: file, ...(code ? { errno: code } : {}) },
+  });
+}
+
+function fileItem(file: string, maxBytes: number): SourceItem {
+  return { id: file, path: file, reloadable: true, load: () => readFileLimited(file, maxBytes) };
+}
+
+function failedItem(file: string, error: StaydownError): SourceItem {
+  return { id: file, path: file, reloadable: false, load: () => Promise.reject(error) };
+}
+
+/**
+ * Walks files and folders lazily (a directory handle at a time, never the whole tree in
+ * memory). Symlinked files are followed; symlinked folders are not, so cycles cannot loop.
+ * A path that cannot be read becomes one item whose load fails with READ_FAILED.
+ */
+export async function* walkPaths(paths: Iterable<string>, maxBytes: number): AsyncGenerator<SourceItem> {
+  for (const start of paths) {
+    let stat: Awaited<ReturnType<typeof fs.stat>>;
+    try {
+      stat = await fs.stat(start);
+    } catch (error) {
+      yield failedItem(start, readFailed(start, error));
+      continue;
+    }
+    if (stat.isDirectory()) yield* walkDirectory(start, maxBytes);
+    else yield fileItem(start, maxBytes);
+  }
+}
+
+async function* walkDirectory(dir: string, maxBytes: number): AsyncGenerator<SourceItem> {
+  let handle: Awaited<ReturnType<typeof fs.opendir>>;
+  try {
+    handle = await fs.opendir(dir);
+  } catch (error) {
+    yield failedItem(dir, readFailed(dir, error));
+    return;
+  }
+  const subdirs: string[] = [];
+  for await (const entry of handle as AsyncIterable<Dirent>) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) subdirs.push(full);
+    else if (entry.isFile()) yield fileItem(full, maxBytes);
+    else if (entry.isSymbolicLink()) {
+      const target = await fs.stat(full).catch(() => undefined);
+      if (target?.isFile()) yield fileItem(full, maxBytes);
+    }
+  }
+  for (const sub of subdirs) yield* walkDirectory(sub, maxBytes);
+}
+
+/**
+ * Wraps caller-supplied bytes. Without `transfer` the pipeline copies exactly the view (never
+ * a whole shared slab) and the caller's bytes stay intact and retryable; with `transfer` the
+ * caller's buffer is moved to the worker and becomes detached.
+ */
+export async function* fromInputs(
+  inputs: Iterable<ScanInput> | AsyncIterable<ScanInput>,
+  transfer: boolean,
+): AsyncGenerator<SourceItem> {
+  for await (const input of inputs) {
+    const { id, bytes } = input ?? {};
+    const key = String(id);
+    if (!(bytes instanceof Uint8Array)) {
+      const error = new StaydownError(ErrorCodes.EMPTY_INPUT, `input ${key} has no bytes (expected a Uint8Array)`, {
+        details: { id: key },
+      });
+      yield { id: key, reloadable: false, load: () => Promise.reject(error) };
+      continue;
+    }
+    yield transfer
+      ? { id: key, reloadable: false, load: async () => transferable(bytes) }
+      : { id: key, reloadable: true, load: async () => bytes.slice() };
+  }
+}

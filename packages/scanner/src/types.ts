@@ -1,0 +1,58 @@
+import type { ErrorCode } from '@staydown/core';
+import type { HashOptions, ImageHashes } from '@staydown/hashing';
+import type { Match } from './contracts.js';
+
+/** An error as it appears in a result: stable code, readable message, optional context. */
+export interface ScanError {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * One result per input, in completion order. `id` is the caller's id (or the path for files);
+ * on failure `error` is set, `hashes` is absent and `matches` is empty.
+ */
+export interface ScanResult {
+  id: string;
+  /** Set when the input was a file. */
+  path?: string;
+  hashes?: ImageHashes;
+  /** PDQ quality (0–100) when PDQ was computed. */
+  quality?: number;
+  /** Matches against the index, sorted by distance; empty without an index. */
+  matches: Match[];
+  /** Matches silenced by an allow-list, kept so a reviewer can see them. */
+  suppressed: Match[];
+  error?: ScanError;
+}
+
+/** An in-memory input. */
+export interface ScanInput {
+  id: string;
+  bytes: Uint8Array;
+}
+
+/** Per-scan options. */
+export interface ScanOptions {
+  /** Cancels the scan: unfinished inputs come out as `ABORTED`, then the iteration throws `ABORTED`. */
+  signal?: AbortSignal;
+  /**
+   * For in-memory inputs: move the caller's bytes to the worker (their buffers become
+   * detached) instead of copying them. Default false. Files read from disk are always moved.
+   */
+  transfer?: boolean;
+}
+
+/** What the main thread sends a worker: a batch of images whose buffers are transferred. */
+export interface WorkerTask {
+  items: { key: number; bytes: Uint8Array }[];
+}
+
+export type WorkerOutcome = { key: number; hashes: ImageHashes } | { key: number; error: ScanError };
+
+/** Set once per pool through piscina's workerData. */
+export interface WorkerConfig {
+  hash: HashOptions;
+  faultInjection?: { exitOnPrefix?: string };
+}

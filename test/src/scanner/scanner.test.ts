@@ -1,0 +1,206 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createScanner, type ScanInput, type Scanner, type ScanResult } from '@staydown/scanner';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticImage } from './synthetic.js';
+
+/** Bytes that make the test-only fault hook kill the worker thread hashing them. */
+const CRASH_PREFIX = 'STAYDOWN-TEST-CRASH';
+
+async function collect(results: AsyncIterable<ScanResult>): Promise<ScanResult[]> {
+  const out: ScanResult[] = [];
+  for await (const r of results) out.push(r);
+  return out;
+}
+
+function byId(results: ScanResult[]): Map<string, ScanResult> {
+  const map = new Map<string, ScanResult>();
+  for (const r of results) {
+    expect(map.has(r.id), `${r.id} came out twice`).toBe(false);
+    map.set(r.id, r);
+  }
+  return map;
+}
+
+describe('scanner over files', () => {
+  let dir: string;
+  const good: string[] = [];
+  let scanner: Scanner;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'staydown-scan-'));
+    mkdirSync(path.join(dir, 'nested', 'deeper'), { recursive: true });
+    for (let i = 0; i < 12; i++) {
+      const sub = i % 3 === 0 ? 'nested' : i % 3 === 1 ? 'nested/deeper' : '';
+      const file = path.join(dir, sub, `img${i}.${i % 2 ? 'png' : 'jpg'}`);
+      writeFileSync(file, await syntheticImage(i, { width: 96 + i * 8, height: 80, format: i % 2 ? 'png' : 'jpeg' }));
+      good.push(file);
+    }
+    writeFileSync(path.join(dir, 'random.jpg'), Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256)));
+    const jpeg = await syntheticImage(99, { width: 200, height: 200 });
+    writeFileSync(path.join(dir, 'truncated.jpg'), jpeg.subarray(0, 300));
+    writeFileSync(path.join(dir, 'empty.png'), Buffer.alloc(0));
+    writeFileSync(path.join(dir, 'oversized.jpg'), Buffer.alloc(300_000, 0xff));
+    writeFileSync(path.join(dir, 'crash.jpg'), Buffer.from(`${CRASH_PREFIX} native decoder crash stand-in`));
+    scanner = createScanner({
+      threads: 2,
+      maxFileBytes: 200_000,
+      batch: { maxItems: 4 },
+      faultInjection: { exitOnPrefix: CRASH_PREFIX },
+    });
+  });
+
+  afterAll(async () => {
+    await scanner?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives every file exactly one result: good ones hashed, bad ones an error, a killed worker reported', async () => {
+    const results = byId(await collect(scanner.scanPaths(dir)));
+    expect(results.size).toBe(good.length + 5);
+    for (const file of good) {
+      const r = results.get(file);
+      expect(r?.error, file).toBeUndefined();
+      expect(r?.path).toBe(file);
+      expect(r?.hashes?.pdq).toMatch(/^[0-9a-f]{64}$/);
+      expect(r?.hashes?.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(r?.quality).toBe(r?.hashes?.quality);
+      expect(r?.matches).toEqual([]);
+    }
+    const code = (name: string) => results.get(path.join(dir, name))?.error?.code;
+    expect(['UNSUPPORTED_FORMAT', 'DECODE_FAILED']).toContain(code('random.jpg'));
+    expect(code('truncated.jpg')).toBe('DECODE_FAILED');
+    expect(code('empty.png')).toBe('EMPTY_INPUT');
+    expect(code('oversized.jpg')).toBe('TOO_LARGE');
+    expect(code('crash.jpg')).toBe('WORKER_CRASHED');
+    expect(results.get(path.join(dir, 'crash.jpg'))?.error?.message).toMatch(/worker thread .* died/);
+    // Distinct synthetic pictures hash differently.
+    expect(new Set(good.map((f) => results.get(f)?.hashes?.pdq)).size).toBe(good.length);
+  });
+
+  it('keeps working after workers were killed, and hashes the same bytes the same way', async () => {
+    const first = byId(await collect(scanner.scanPaths(good.slice(0, 4))));
+    const again = byId(await collect(scanner.scanPaths([...good.slice(0, 4), path.join(dir, 'crash.jpg')])));
+    expect(again.size).toBe(5);
+    for (const file of good.slice(0, 4)) expect(again.get(file)?.hashes).toEqual(first.get(file)?.hashes);
+    expect(again.get(path.join(dir, 'crash.jpg'))?.error?.code).toBe('WORKER_CRASHED');
+  });
+
+  it('reports a missing path as READ_FAILED and goes on', async () => {
+    const results = byId(await collect(scanner.scanPaths([path.join(dir, 'missing.jpg'), good[0]])));
+    expect(results.get(path.join(dir, 'missing.jpg'))?.error?.code).toBe('READ_FAILED');
+    expect(results.get(good[0])?.hashes?.pdq).toBeDefined();
+  });
+});
+
+describe('scanner over memory', () => {
+  let images: Buffer[];
+  let scanner: Scanner;
+
+  beforeAll(async () => {
+    images = await Promise.all(Array.from({ length: 6 }, (_, i) => syntheticImage(100 + i, { width: 64, height: 64 })));
+    scanner = createScanner({ threads: 2, batch: { maxItems: 3 }, faultInjection: { exitOnPrefix: CRASH_PREFIX } });
+  });
+  afterAll(() => scanner?.close());
+
+  it('numbers buffers and leaves the caller’s bytes intact by default', async () => {
+    const copies = images.map((b) => Buffer.from(b));
+    const results = byId(await collect(scanner.scanBuffers(copies)));
+    expect([...results.keys()].sort()).toEqual(['0', '1', '2', '3', '4', '5']);
+    for (const [i, b] of copies.entries()) expect(b.equals(images[i])).toBe(true);
+  });
+
+  it('moves the caller’s buffers to the workers when asked (no copy: they become detached)', async () => {
+    const owned = images.map((b) => new Uint8Array(b));
+    const results = await collect(
+      scanner.scan(
+        owned.map((bytes, i) => ({ id: `m${i}`, bytes })),
+        { transfer: true },
+      ),
+    );
+    expect(results.every((r) => r.hashes?.pdq)).toBe(true);
+    expect(owned.every((b) => b.byteLength === 0)).toBe(true);
+  });
+
+  it('retries the batch-mates of an input that kills its worker; only that input fails', async () => {
+    async function* inputs(): AsyncGenerator<ScanInput> {
+      for (let i = 0; i < 6; i++) {
+        yield { id: `g${i}`, bytes: images[i] };
+        if (i === 2) yield { id: 'killer', bytes: Buffer.from(CRASH_PREFIX) };
+      }
+    }
+    const results = byId(await collect(scanner.scan(inputs())));
+    expect(results.size).toBe(7);
+    expect(results.get('killer')?.error?.code).toBe('WORKER_CRASHED');
+    for (let i = 0; i < 6; i++) expect(results.get(`g${i}`)?.hashes?.pdq, `g${i}`).toBeDefined();
+  });
+
+  it('pauses reading while the consumer is not pulling (bounded memory)', async () => {
+    const small = createScanner({ threads: 1, tasksPerThread: 1, maxBufferedResults: 2, batch: { maxItems: 2 } });
+    try {
+      let pulled = 0;
+      function* inputs(): Generator<ScanInput> {
+        for (let i = 0; i < 200; i++) {
+          pulled++;
+          yield { id: String(i), bytes: images[i % images.length] };
+        }
+      }
+      const iterator = small.scan(inputs())[Symbol.asyncIterator]();
+      await iterator.next();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // One task of 2, 2 buffered results, a part-filled batch of 2 and one being read, plus the yielded one.
+      expect(pulled).toBeLessThanOrEqual(8);
+      let rest = 0;
+      for (let r = await iterator.next(); !r.done; r = await iterator.next()) rest++;
+      expect(rest + 1).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('cancels with an AbortSignal: what went in comes out once (ABORTED), then the scan throws ABORTED', async () => {
+    const controller = new AbortController();
+    const seen: ScanResult[] = [];
+    let pulled = 0;
+    async function* inputs(): AsyncGenerator<ScanInput> {
+      for (let i = 0; i < 1000; i++) {
+        pulled++;
+        yield { id: String(i), bytes: images[i % images.length] };
+      }
+    }
+    await expect(
+      (async () => {
+        for await (const r of scanner.scan(inputs(), { signal: controller.signal })) {
+          seen.push(r);
+          if (seen.length === 5) controller.abort();
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(pulled).toBeLessThan(1000);
+    expect(new Set(seen.map((r) => r.id)).size).toBe(seen.length);
+    expect(seen.length).toBe(pulled);
+    expect(seen.slice(5).every((r) => r.error?.code === 'ABORTED' || r.hashes)).toBe(true);
+    // The pool survives the cancel.
+    expect((await collect(scanner.scanBuffers(images.slice(0, 2)))).every((r) => r.hashes)).toBe(true);
+  });
+
+  it('refuses an already-aborted signal before reading anything', async () => {
+    let pulled = 0;
+    function* inputs(): Generator<ScanInput> {
+      pulled++;
+      yield { id: 'x', bytes: images[0] };
+    }
+    await expect(collect(scanner.scan(inputs(), { signal: AbortSignal.abort() }))).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    expect(pulled).toBe(0);
+  });
+
+  it('lets the consumer stop early without hanging', async () => {
+    let count = 0;
+    for await (const _ of scanner.scanBuffers(images)) if (++count === 2) break;
+    expect(count).toBe(2);
+    expect((await collect(scanner.scanBuffers(images.slice(0, 1))))[0].hashes?.pdq).toBeDefined();
+  });
+});
