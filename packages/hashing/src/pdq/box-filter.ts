@@ -1,0 +1,77 @@
+/**
+ * The Jarosz box filter PDQ uses before decimating to 64×64, in float32 exactly as the
+ * reference computes it: a running float32 sum, rounded after every single add/subtract, and
+ * divided by the count of samples currently in the window (see PDQ-SPEC.md step 3).
+ */
+
+const f = Math.fround;
+
+/** The window PDQ uses along a side of `length` pixels when decimating to 64. */
+export function jaroszWindow(length: number): number {
+  return Math.floor((length + 127) / 128);
+}
+
+/**
+ * One-dimensional box filter of the line starting at `start` with `stride` between samples.
+ * Writes `length` outputs at the same positions in `output`.
+ */
+export function boxFilterLine(
+  input: Float32Array,
+  output: Float32Array,
+  start: number,
+  length: number,
+  stride: number,
+  window: number,
+): void {
+  const half = (window + 2) >> 1;
+  const phase1 = half - 1;
+  const phase2 = window - half + 1;
+  const phase3 = length - window;
+  const phase4 = half - 1;
+  let left = start;
+  let right = start;
+  let out = start;
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < phase1; i++) {
+    sum = f(sum + input[right]);
+    count++;
+    right += stride;
+  }
+  for (let i = 0; i < phase2; i++) {
+    sum = f(sum + input[right]);
+    count++;
+    output[out] = sum / count;
+    right += stride;
+    out += stride;
+  }
+  for (let i = 0; i < phase3; i++) {
+    sum = f(sum + input[right]);
+    sum = f(sum - input[left]);
+    output[out] = sum / count;
+    left += stride;
+    right += stride;
+    out += stride;
+  }
+  for (let i = 0; i < phase4; i++) {
+    sum = f(sum - input[left]);
+    count--;
+    output[out] = sum / count;
+    left += stride;
+    out += stride;
+  }
+}
+
+/**
+ * The reference's two-pass blur of a `width`×`height` row-major image: each pass filters every
+ * row (a → b) with the window from the width, then every column (b → a) with the window from
+ * the height. The result is left in `a`; `b` is scratch of the same size.
+ */
+export function jaroszBlur(a: Float32Array, b: Float32Array, width: number, height: number, passes = 2): void {
+  const wx = jaroszWindow(width);
+  const wy = jaroszWindow(height);
+  for (let pass = 0; pass < passes; pass++) {
+    for (let y = 0; y < height; y++) boxFilterLine(a, b, y * width, width, 1, wx);
+    for (let x = 0; x < width; x++) boxFilterLine(b, a, x, height, width, wy);
+  }
+}
