@@ -1,4 +1,7 @@
 export * from './crawl/index.js';
+export type { SimulatedHost, SimulatedResource } from './demo/simulated-host.js';
+export { startSimulatedHost } from './demo/simulated-host.js';
+export { syntheticPng } from './demo/synthetic-png.js';
 export type { BundleHeader, BundleVerification, SignedStatement } from './evidence/bundle.js';
 export { BUNDLE_FORMAT, exportBundle, keyId, verifyBundle } from './evidence/bundle.js';
 export { canonicalHash, canonicalJson, sha256Hex } from './evidence/canonical.js';

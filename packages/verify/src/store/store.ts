@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ErrorCodes, StaydownError } from '@staydown/core';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import type { CheckObservation } from '../crawl/types.js';
@@ -99,7 +100,11 @@ export class VerifyStore {
     this.heads = root.openDB({ name: 'heads', encoding: 'json' });
   }
 
-  static open(path: string): VerifyStore {
+  /** Opens (creating unless `mustExist`) the database in directory `path`. */
+  static open(path: string, options: { mustExist?: boolean } = {}): VerifyStore {
+    if (options.mustExist && !existsSync(path)) {
+      throw new StaydownError(ErrorCodes.STORE_FAILED, `no verification database at ${path}`, { details: { path } });
+    }
     try {
       return new VerifyStore(path, open({ path, maxDbs: 16 }));
     } catch (error) {
