@@ -16,6 +16,7 @@ import { createStubLookup, type StubLookup } from './stub-lookup.js';
  *   /page.html                    embeds the image via <img srcset> (with decoys)
  *   /page-placeholder.html        same page, image swapped for the placeholder
  *   /page-media-503.html          page whose only image answers 503
+ *   /page-private-media.html      page embedding http://private.test/image.jpg and the placeholder
  *   /soft-404.html                200 text/html "not found" page
  *   /always/503  /always/429      always busy, with Retry-After (seconds, ?after=, default 1)
  *   /flaky/<503|429>?key=K&fails=N  busy for the first N requests per key, then the image
@@ -42,7 +43,11 @@ export interface FaultServerOptions {
   images?: FaultImages;
 }
 
-/** When a /timed/<name> resource is present: from `presentFrom` (inclusive) until `presentUntil` (exclusive). */
+/**
+ * When a /timed/<name> resource is present. `presentUntil` alone: until then; `presentFrom`
+ * alone: from then on; both with from ≤ until: the window [from, until); both with from > until:
+ * present, gone at `presentUntil`, back at `presentFrom` (content that reappears).
+ */
 export interface Presence {
   presentFrom?: number;
   presentUntil?: number;
@@ -87,6 +92,15 @@ function send(res: http.ServerResponse, status: number, type: string, body: Buff
 
 function page(title: string, body: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
+}
+
+function isPresent(p: Presence, t: number): boolean {
+  const before = p.presentUntil === undefined || t < p.presentUntil;
+  const after = p.presentFrom === undefined || t >= p.presentFrom;
+  if (p.presentFrom !== undefined && p.presentUntil !== undefined && p.presentFrom > p.presentUntil) {
+    return before || after;
+  }
+  return before && after;
 }
 
 export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
@@ -134,6 +148,11 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       '/page-placeholder.html',
       (_req, res) =>
         send(res, 200, HTML, page('gallery', '<img src="/decoy-0.jpg" srcset="/placeholder.jpg 2x" alt="removed">')),
+    ],
+    [
+      '/page-private-media.html',
+      (_req, res) =>
+        send(res, 200, HTML, page('gallery', '<img src="http://private.test/image.jpg"><img src="/placeholder.jpg">')),
     ],
     ['/page-media-503.html', (_req, res) => send(res, 200, HTML, page('gallery', '<img src="/always/503">'))],
     [
@@ -213,10 +232,9 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     const timed = /^\/timed\/([\w-]+)$/.exec(url.pathname);
     if (timed) {
       const p = presence.get(timed[1]) ?? {};
-      const t = now();
-      const present =
-        (p.presentFrom === undefined || t >= p.presentFrom) && (p.presentUntil === undefined || t < p.presentUntil);
-      return present ? routes.get('/image.jpg')?.(req, res, url) : send(res, 404, 'text/plain', 'not found');
+      return isPresent(p, now())
+        ? routes.get('/image.jpg')?.(req, res, url)
+        : send(res, 404, 'text/plain', 'not found');
     }
     send(res, 404, 'text/plain', 'not found');
   };

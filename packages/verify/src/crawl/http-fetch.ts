@@ -203,8 +203,11 @@ export async function fetchOnce(
   const status = response.statusCode;
   const headers = pickHeaders(response.headers as Record<string, string | string[] | undefined>);
   const raw = response.body as unknown as Readable;
+  // A body we stop reading errors with "aborted": keep that from surfacing as an uncaught error.
+  raw.on('error', () => {});
   if (!readBody(status)) {
-    raw.destroy();
+    // Drain a little so the keep-alive connection can be reused (redirects, error pages), then drop it.
+    void (response.body as Dispatcher.ResponseData['body']).dump({ limit: 64 * 1024 }).catch(() => {});
     return { ok: true, status, headers, respondedAt, body: null, bytesRead: 0, sha256: null };
   }
   const decoders = decodersFor(headers['content-encoding']);
@@ -223,6 +226,8 @@ export async function fetchOnce(
   const chunks: Buffer[] = [];
   const digest = createHash('sha256');
   let bytesRead = 0;
+  // Remembered here: the pipeline may report a follow-on error (premature close) instead.
+  let overflow: BodyTooLarge | null = null;
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new BodyDeadline('body deadline')), settings.timeouts.bodyMs);
   const stop = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
@@ -230,7 +235,10 @@ export async function fetchOnce(
   const collect = async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) {
       bytesRead += chunk.length;
-      if (bytesRead > settings.maxBodyBytes) throw new BodyTooLarge(`body over ${settings.maxBodyBytes} bytes`);
+      if (bytesRead > settings.maxBodyBytes) {
+        overflow = new BodyTooLarge(`body over ${settings.maxBodyBytes} bytes`);
+        throw overflow;
+      }
       chunks.push(chunk);
       digest.update(chunk);
     }
@@ -242,7 +250,7 @@ export async function fetchOnce(
   } catch (err) {
     raw.destroy();
     if (signal?.aborted) throw err;
-    const cause = deadline.signal.aborted ? deadline.signal.reason : err;
+    const cause = overflow ?? (deadline.signal.aborted ? deadline.signal.reason : err);
     return {
       ok: false,
       reason: bodyFailureReason(cause),

@@ -1,3 +1,8 @@
+export type { AddressClass, AddressPolicy } from './address-policy.js';
+export { classifyAddress, isAddressAllowed } from './address-policy.js';
+export { createChecker } from './checker.js';
+export { extractMediaCandidates, parseSrcset } from './html-media.js';
+export { CHECKER_DEFAULTS, DEFAULT_USER_AGENT } from './options.js';
 export type {
   Checker,
   CheckerHashOptions,
