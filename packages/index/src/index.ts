@@ -1,1 +1,22 @@
-export {};
+export { type ExportOptions, exportEntries } from './export.js';
+export { formatFromPath, LIST_FORMATS, type ListFormat, parseListFormat } from './formats.js';
+export {
+  type EntryInput,
+  HashIndex,
+  type IndexStats,
+  type ListInfo,
+  type Match,
+  type MatchResult,
+  openIndex,
+  type SearchOptions,
+} from './hash-index.js';
+export {
+  IMPORT_DEFAULTS,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportReport,
+  importFile,
+  type LineError,
+} from './import.js';
+export { INDEX_DEFAULTS, type IndexOptions } from './options.js';
+export type { Entry, EntryKey, ListSettings } from './store.js';

@@ -1,0 +1,231 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { ErrorCodes, getSignal, StaydownError } from '@staydown/core';
+import { parse as parseCsv } from 'csv-parse';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
+import type { Entry } from './store.js';
+
+/**
+ * The list file formats and their line-level parsing and printing.
+ *
+ * - csv:   header row; columns signal,hash,list,label,ref,added_at,source (aliases accepted).
+ * - jsonl: one JSON object per line with the same fields.
+ * - text:  one hex hash per line; the signal comes from the caller (`--signal`).
+ * - hma:   Meta Hasher-Matcher-Actioner's local file: one hash per line, optionally preceded
+ *          by its signal type and a space (`pdq <hex>`); `#` comments and blank lines skipped.
+ *
+ * csv and jsonl carry every field, so two Staydown installations exchange lists losslessly;
+ * text and hma carry only signal and hash.
+ */
+export const LIST_FORMATS = ['csv', 'jsonl', 'text', 'hma'] as const;
+export type ListFormat = (typeof LIST_FORMATS)[number];
+
+export function parseListFormat(name: string): ListFormat {
+  const lower = name.toLowerCase();
+  if ((LIST_FORMATS as readonly string[]).includes(lower)) return lower as ListFormat;
+  throw new StaydownError(
+    ErrorCodes.UNKNOWN_FORMAT,
+    `unknown list format ${JSON.stringify(name)}; known: ${LIST_FORMATS.join(', ')}`,
+    {
+      details: { format: name },
+    },
+  );
+}
+
+const EXTENSIONS: Record<string, ListFormat> = {
+  '.csv': 'csv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.txt': 'text',
+  '.text': 'text',
+  '.hma': 'hma',
+};
+
+/** The format a file name implies; throws UNKNOWN_FORMAT when the extension says nothing. */
+export function formatFromPath(file: string): ListFormat {
+  const format = EXTENSIONS[path.extname(file).toLowerCase()];
+  if (!format) {
+    throw new StaydownError(
+      ErrorCodes.UNKNOWN_FORMAT,
+      `cannot tell the format of ${path.basename(file)} from its extension; pass --format (${LIST_FORMATS.join(', ')})`,
+      { details: { file } },
+    );
+  }
+  return format;
+}
+
+/** HMA's signal type names → ours. HMA has no photo MD5 type: its file MD5 type is video_md5. */
+const FROM_HMA: Record<string, string> = { pdq: 'pdq', video_md5: 'md5', photo_md5: 'md5', md5: 'md5' };
+const TO_HMA: Record<string, string> = { pdq: 'pdq', md5: 'video_md5' };
+
+export const hmaSignalName = (signal: string) => TO_HMA[signal] ?? signal;
+
+/** One parsed line before validation: whatever fields the format carried. */
+export interface RawRow {
+  line: number;
+  signal?: string;
+  hash?: string;
+  list?: string;
+  label?: string;
+  ref?: string;
+  addedAt?: string;
+  source?: string;
+}
+
+/** A line that could not even be split into fields (bad JSON, broken CSV quoting). */
+export interface RawError {
+  line: number;
+  error: StaydownError;
+}
+
+const CSV_ALIASES: Record<string, keyof Omit<RawRow, 'line'>> = {
+  signal: 'signal',
+  signal_type: 'signal',
+  type: 'signal',
+  hash_type: 'signal',
+  algorithm: 'signal',
+  hash: 'hash',
+  value: 'hash',
+  signal_value: 'hash',
+  digest: 'hash',
+  hex: 'hash',
+  list: 'list',
+  list_name: 'list',
+  bank: 'list',
+  label: 'label',
+  category: 'label',
+  grade: 'label',
+  classification: 'label',
+  ref: 'ref',
+  reference: 'ref',
+  external_ref: 'ref',
+  external_id: 'ref',
+  case: 'ref',
+  case_id: 'ref',
+  source_id: 'ref',
+  id: 'ref',
+  added_at: 'addedAt',
+  addedat: 'addedAt',
+  added: 'addedAt',
+  source: 'source',
+  origin: 'source',
+};
+
+function canonicalColumn(header: string): string {
+  const key = header
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
+  return CSV_ALIASES[key] ?? `ignored:${key}`;
+}
+
+const invalidLine = (line: number, message: string) =>
+  new StaydownError(ErrorCodes.IMPORT_INVALID_LINE, message, { details: { line } });
+
+/** Parses a list file into rows, streaming (memory stays bounded whatever the file size). */
+export async function* readRows(input: Readable, format: ListFormat): AsyncGenerator<RawRow | RawError> {
+  if (format === 'csv') {
+    yield* readCsv(input);
+    return;
+  }
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    const trimmed = (line === 1 ? text.replace(/^\uFEFF/, '') : text).trim();
+    if (trimmed === '' || (format !== 'jsonl' && trimmed.startsWith('#'))) continue;
+    if (format === 'text') yield { line, hash: trimmed };
+    else if (format === 'hma') yield parseHmaLine(line, trimmed);
+    else yield parseJsonLine(line, trimmed);
+  }
+}
+
+function parseHmaLine(line: number, text: string): RawRow | RawError {
+  const parts = text.split(/\s+/);
+  if (parts.length === 1) return { line, hash: parts[0] };
+  if (parts.length === 2) return { line, signal: FROM_HMA[parts[0].toLowerCase()] ?? parts[0], hash: parts[1] };
+  return { line, error: invalidLine(line, 'expected "<signal type> <hash>" or a bare hash') };
+}
+
+function parseJsonLine(line: number, text: string): RawRow | RawError {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { line, error: invalidLine(line, 'not valid JSON') };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { line, error: invalidLine(line, 'expected a JSON object') };
+  }
+  const row: RawRow = { line };
+  for (const [k, v] of Object.entries(value)) {
+    const field = CSV_ALIASES[k.toLowerCase()];
+    if (!field || v === null || v === undefined) continue;
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      return { line, error: invalidLine(line, `field ${k} must be a string`) };
+    }
+    row[field] = String(v);
+  }
+  return row;
+}
+
+async function* readCsv(input: Readable): AsyncGenerator<RawRow | RawError> {
+  const skipped: RawError[] = [];
+  const parser = input.pipe(
+    parseCsv({
+      bom: true,
+      columns: (header: string[]) => header.map(canonicalColumn),
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+      skip_records_with_error: true,
+      on_skip: (err) => {
+        const line = (err as { lines?: number } | undefined)?.lines ?? 0;
+        skipped.push({ line, error: invalidLine(line, `malformed CSV: ${err?.message ?? 'unreadable record'}`) });
+        return undefined;
+      },
+    }),
+  );
+  for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    while (skipped.length) yield skipped.shift()!;
+    const row: RawRow = { line: item.info.lines };
+    for (const [k, v] of Object.entries(item.record)) {
+      if (!k.startsWith('ignored:') && v !== '' && v !== undefined) row[k as keyof Omit<RawRow, 'line'>] = v;
+    }
+    yield row;
+  }
+  while (skipped.length) yield skipped.shift()!;
+}
+
+export function openFile(file: string): Readable {
+  return createReadStream(file);
+}
+
+// ---- printing ------------------------------------------------------------------------------
+
+export const CSV_HEADER = ['signal', 'hash', 'list', 'label', 'ref', 'added_at', 'source'];
+
+export function csvLines(entries: readonly Entry[], withHeader: boolean): string {
+  const rows = entries.map((e) => [e.signal, e.hash, e.list, e.label ?? '', e.ref ?? '', e.addedAt, e.source ?? '']);
+  return stringifyCsv(withHeader ? [CSV_HEADER, ...rows] : rows);
+}
+
+export function jsonLine(e: Entry): string {
+  return `${JSON.stringify({
+    signal: e.signal,
+    hash: e.hash,
+    list: e.list,
+    label: e.label,
+    ref: e.ref,
+    added_at: e.addedAt,
+    source: e.source,
+  })}\n`;
+}
+
+/** Validates the signal name a text/hma export or import is about. */
+export function signalName(name: string): string {
+  return getSignal(name).name;
+}

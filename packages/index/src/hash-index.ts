@@ -1,0 +1,426 @@
+import { ErrorCodes, getSignal, listSignals, type SignalType, StaydownError } from '@staydown/core';
+import { type IndexOptions, resolveIndexOptions } from './options.js';
+import { SignalSpace } from './signal-space.js';
+import { type Entry, type EntryKey, IndexStore, type ListSettings, validateListName } from './store.js';
+
+/** One hit: which known hash the query is near, in which list, how far. */
+export interface Match {
+  signal: string;
+  hash: string;
+  list: string;
+  label: string | null;
+  ref: string | null;
+  distance: number;
+}
+
+/**
+ * `matches` are the hits to act on; `suppressed` are hits explained at least as well by an
+ * allow-list entry (a known false positive such as a common logo), and `allowedBy` names the
+ * allow-list entries that did it. All sorted by distance, then list, then hash.
+ */
+export interface MatchResult {
+  matches: Match[];
+  suppressed: Match[];
+  allowedBy: Match[];
+}
+
+export interface SearchOptions {
+  /** Largest distance that counts; default: each list's threshold (or the signal's default). */
+  maxDistance?: number;
+  /** Only matches in these lists (allow-lists still suppress). Unknown names throw UNKNOWN_LIST. */
+  lists?: readonly string[];
+}
+
+export interface EntryInput {
+  signal: string;
+  hash: string;
+  list: string;
+  label?: string | null;
+  ref?: string | null;
+  addedAt?: string | Date;
+  source?: string | null;
+}
+
+export interface ListInfo extends ListSettings {
+  /** Entries per signal. */
+  counts: Record<string, number>;
+}
+
+export interface IndexStats {
+  dir: string;
+  lists: ListInfo[];
+  signals: Record<string, { entries: number; indexedHashes?: number; substrings?: number; memoryBytes?: number }>;
+  totalEntries: number;
+}
+
+/** A list's view for one search: its settings resolved once per call. */
+interface ListView {
+  enabled: boolean;
+  allow: boolean;
+  thresholds: Record<string, number>;
+}
+
+export class HashIndex {
+  readonly dir: string;
+  private readonly store: IndexStore;
+  private readonly options: Required<IndexOptions>;
+  private readonly spaces = new Map<string, SignalSpace>();
+  private closed = false;
+
+  /** @internal use openIndex() */
+  constructor(store: IndexStore, options: Required<IndexOptions>) {
+    this.dir = store.dir;
+    this.store = store;
+    this.options = options;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StaydownError(ErrorCodes.INDEX_CLOSED, `the index at ${this.dir} is closed`);
+  }
+
+  // ---- search ---------------------------------------------------------------------------
+
+  search(signal: string, hex: string, options: SearchOptions = {}): MatchResult {
+    this.assertOpen();
+    return this.searchWith(getSignal(signal), hex, options, this.listViews(options.lists));
+  }
+
+  searchBatch(signal: string, hexes: readonly string[], options: SearchOptions = {}): MatchResult[] {
+    this.assertOpen();
+    const type = getSignal(signal);
+    const lists = this.listViews(options.lists);
+    return hexes.map((hex) => this.searchWith(type, hex, options, lists));
+  }
+
+  /**
+   * Matches every signal of one image (e.g. hashImage's result): each signal present is
+   * searched at each list's threshold. Keys that are not signals (width, quality…) are ignored.
+   */
+  matchHashes(hashes: Partial<Record<string, unknown>>, options: Omit<SearchOptions, 'maxDistance'> = {}): MatchResult {
+    this.assertOpen();
+    const lists = this.listViews(options.lists);
+    const known = new Set(listSignals().map((s) => s.name));
+    const merged: MatchResult = { matches: [], suppressed: [], allowedBy: [] };
+    for (const [name, value] of Object.entries(hashes)) {
+      if (!known.has(name) || typeof value !== 'string') continue;
+      const r = this.searchWith(getSignal(name), value, options, lists);
+      merged.matches.push(...r.matches);
+      merged.suppressed.push(...r.suppressed);
+      merged.allowedBy.push(...r.allowedBy);
+    }
+    merged.matches.sort(byDistance);
+    merged.suppressed.sort(byDistance);
+    merged.allowedBy.sort(byDistance);
+    return merged;
+  }
+
+  private listViews(only: readonly string[] | undefined): Map<string, ListView> {
+    const all = new Map(this.store.listSettings().map((l) => [l.name, l]));
+    const wanted = only === undefined ? undefined : new Set(only);
+    for (const name of wanted ?? []) {
+      if (!all.has(name)) {
+        throw new StaydownError(ErrorCodes.UNKNOWN_LIST, `no list named ${JSON.stringify(name)} in the index`, {
+          details: { list: name },
+        });
+      }
+    }
+    const views = new Map<string, ListView>();
+    for (const [name, l] of all) {
+      const enabled = l.enabled && (l.allow || wanted === undefined || wanted.has(name));
+      views.set(name, { enabled, allow: l.allow, thresholds: l.thresholds });
+    }
+    return views;
+  }
+
+  private searchWith(type: SignalType, hex: string, options: SearchOptions, lists: Map<string, ListView>): MatchResult {
+    const hash = type.normalize(hex);
+    const fixed = options.maxDistance;
+    if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed > type.bits)) {
+      throw new StaydownError(ErrorCodes.INVALID_OPTION, `maxDistance must be an integer 0–${type.bits}, got ${fixed}`);
+    }
+    const threshold = (list: ListView) =>
+      type.kind === 'exact' ? 0 : (fixed ?? list.thresholds[type.name] ?? type.defaultThreshold);
+
+    const hits: Array<{ entry: Entry; distance: number }> = [];
+    const collect = (found: string, distance: number) => {
+      for (const entry of this.store.entriesForHash(type.name, found)) {
+        const list = lists.get(entry.list);
+        if (list?.enabled && distance <= threshold(list)) hits.push({ entry, distance });
+      }
+    };
+    if (type.kind === 'exact') {
+      collect(hash, 0);
+    } else {
+      let radius = -1;
+      for (const list of lists.values()) if (list.enabled) radius = Math.max(radius, threshold(list));
+      if (radius >= 0) {
+        const seen = new Set<string>();
+        this.space(type).search(hash, radius, (found, distance) => {
+          if (seen.has(found)) return;
+          seen.add(found);
+          collect(found, distance);
+        });
+      }
+    }
+    return splitByAllowLists(hits, lists);
+  }
+
+  /** The signal's in-memory structure, (re)loaded when the store has moved on. */
+  private space(type: SignalType): SignalSpace {
+    const generation = this.store.generation(type.name);
+    let space = this.spaces.get(type.name);
+    if (!space || space.generation !== generation) {
+      space = SignalSpace.load(this.store, type, this.options.snapshots);
+      this.spaces.set(type.name, space);
+    }
+    return space;
+  }
+
+  /** Loads the search structures of every perceptual signal now instead of at first query. */
+  warm(): void {
+    this.assertOpen();
+    for (const name of this.store.signals()) {
+      const type = getSignal(name);
+      if (type.kind === 'perceptual') this.space(type);
+    }
+  }
+
+  // ---- entries ----------------------------------------------------------------------------
+
+  /** Adds entries in one transaction; a hash+list pair already present is left unchanged. */
+  add(entries: readonly EntryInput[]): { added: number; existing: number } {
+    this.assertOpen();
+    const now = new Date().toISOString();
+    const normalized = entries.map((e) => normalizeEntry(e, now));
+    const outcome = this.store.write(normalized, true);
+    for (const [signal, g] of outcome.generations) {
+      const space = this.spaces.get(signal);
+      if (!space) continue;
+      if (space.generation === g.before) {
+        space.addHashes(outcome.newHashes.get(signal) ?? []);
+        space.generation = g.after;
+      }
+    }
+    return { added: outcome.added, existing: outcome.existing };
+  }
+
+  /**
+   * Writes prepared entries without tracking new hashes (bulk import); the search structures
+   * of the touched signals are reloaded on next use or by refresh().
+   * @internal
+   */
+  writeBulk(entries: readonly Entry[]): { added: number; existing: number } {
+    this.assertOpen();
+    const outcome = this.store.write(entries, false);
+    return { added: outcome.added, existing: outcome.existing };
+  }
+
+  remove(keys: readonly EntryKey[]): number {
+    this.assertOpen();
+    const normalized = keys.map((k) => {
+      const type = getSignal(k.signal);
+      return { signal: type.name, hash: type.normalize(k.hash), list: validateListName(k.list) };
+    });
+    const { removed, generations } = this.store.remove(normalized);
+    // A removed hash stays in the tables until the next rebuild; results are read back from
+    // the store, so it can no longer match.
+    for (const [signal, g] of generations) {
+      const space = this.spaces.get(signal);
+      if (space && space.generation === g.before) space.generation = g.after;
+    }
+    return removed;
+  }
+
+  /** Entries in key order, optionally of one list and/or signal (for export). */
+  entries(filter: { list?: string; signal?: string } = {}): Iterable<Entry> {
+    this.assertOpen();
+    if (filter.list !== undefined) this.requireList(filter.list);
+    return this.store.iterate({ list: filter.list, signal: filter.signal ? getSignal(filter.signal).name : undefined });
+  }
+
+  /** Rebuilds stale search structures and writes their snapshots (after a bulk import). */
+  refresh(): void {
+    this.assertOpen();
+    for (const name of this.store.signals()) {
+      const type = getSignal(name);
+      if (type.kind !== 'perceptual') continue;
+      const space = this.space(type);
+      if (this.options.snapshots && !this.store.readOnly) space.saveSnapshot(this.dir);
+    }
+  }
+
+  // ---- lists ------------------------------------------------------------------------------
+
+  lists(): ListInfo[] {
+    this.assertOpen();
+    const counts = this.store.counts();
+    return this.store
+      .listSettings()
+      .map((l) => ({ ...l, counts: Object.fromEntries(counts.get(l.name) ?? new Map<string, number>()) }));
+  }
+
+  private requireList(name: string): ListSettings {
+    const list = this.store.getList(name);
+    if (!list) {
+      throw new StaydownError(ErrorCodes.UNKNOWN_LIST, `no list named ${JSON.stringify(name)} in the index`, {
+        details: { list: name },
+      });
+    }
+    return list;
+  }
+
+  /** Creates an empty list (or updates an existing one's settings). */
+  createList(name: string, settings: { enabled?: boolean; allow?: boolean } = {}): ListSettings {
+    this.assertOpen();
+    return this.store.putList(name, settings);
+  }
+
+  setEnabled(name: string, enabled: boolean): ListSettings {
+    this.assertOpen();
+    this.requireList(name);
+    return this.store.putList(name, { enabled });
+  }
+
+  /** Marks a list as an allow-list of known false positives (or back to a normal list). */
+  setAllowList(name: string, allow: boolean): ListSettings {
+    this.assertOpen();
+    this.requireList(name);
+    return this.store.putList(name, { allow });
+  }
+
+  /** Sets the list's match threshold for a perceptual signal. */
+  setThreshold(name: string, signal: string, threshold: number): ListSettings {
+    this.assertOpen();
+    this.requireList(name);
+    const type = getSignal(signal);
+    if (type.kind !== 'perceptual') {
+      throw new StaydownError(ErrorCodes.INVALID_OPTION, `${type.name} is an exact digest: it has no threshold`);
+    }
+    if (!Number.isInteger(threshold) || threshold < 0 || threshold > type.bits) {
+      throw new StaydownError(
+        ErrorCodes.INVALID_OPTION,
+        `threshold must be an integer 0–${type.bits}, got ${threshold}`,
+      );
+    }
+    return this.store.putList(name, { thresholds: { [type.name]: threshold } });
+  }
+
+  deleteList(name: string): number {
+    this.assertOpen();
+    this.requireList(name);
+    return this.store.deleteList(name);
+  }
+
+  stats(): IndexStats {
+    this.assertOpen();
+    const lists = this.lists();
+    const signals: IndexStats['signals'] = {};
+    let totalEntries = 0;
+    for (const l of lists) {
+      for (const [signal, n] of Object.entries(l.counts)) {
+        signals[signal] ??= { entries: 0 };
+        signals[signal].entries += n;
+        totalEntries += n;
+      }
+    }
+    for (const [name, space] of this.spaces) {
+      signals[name] ??= { entries: 0 };
+      Object.assign(signals[name], {
+        indexedHashes: space.size,
+        substrings: space.substrings,
+        memoryBytes: space.memoryBytes,
+      });
+    }
+    return { dir: this.dir, lists, signals, totalEntries };
+  }
+
+  /** Saves snapshots of changed search structures and closes the store. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.options.snapshots && !this.store.readOnly) {
+        for (const space of this.spaces.values()) {
+          if (space.generation === this.store.generation(space.signal.name)) space.saveSnapshot(this.dir);
+        }
+      }
+    } finally {
+      this.spaces.clear();
+      await this.store.close();
+    }
+  }
+}
+
+/** Validates and normalises one entry; throws INVALID_HASH / UNKNOWN_SIGNAL / INVALID_OPTION. */
+export function normalizeEntry(e: EntryInput, now: string): Entry {
+  const type = getSignal(e.signal);
+  const addedAt = e.addedAt === undefined ? now : new Date(e.addedAt);
+  const iso = typeof addedAt === 'string' ? addedAt : addedAt.toISOString();
+  if (Number.isNaN(Date.parse(iso))) {
+    throw new StaydownError(ErrorCodes.INVALID_OPTION, `added_at is not a date: ${JSON.stringify(e.addedAt)}`);
+  }
+  return {
+    signal: type.name,
+    hash: type.normalize(e.hash),
+    list: validateListName(e.list),
+    label: emptyToNull(e.label),
+    ref: emptyToNull(e.ref),
+    addedAt: iso,
+    source: emptyToNull(e.source),
+  };
+}
+
+function emptyToNull(value: string | null | undefined): string | null {
+  return value === undefined || value === null || value === '' ? null : String(value);
+}
+
+function splitByAllowLists(hits: Array<{ entry: Entry; distance: number }>, lists: Map<string, ListView>): MatchResult {
+  const result: MatchResult = { matches: [], suppressed: [], allowedBy: [] };
+  let nearestAllowed = Number.POSITIVE_INFINITY;
+  for (const { entry, distance } of hits) {
+    if (lists.get(entry.list)?.allow) {
+      result.allowedBy.push(toMatch(entry, distance));
+      nearestAllowed = Math.min(nearestAllowed, distance);
+    }
+  }
+  // A hit is suppressed when an allow-list entry is at least as close: the query is better
+  // explained by the known false positive. A closer listed hash still matches.
+  for (const { entry, distance } of hits) {
+    if (lists.get(entry.list)?.allow) continue;
+    (distance >= nearestAllowed ? result.suppressed : result.matches).push(toMatch(entry, distance));
+  }
+  result.matches.sort(byDistance);
+  result.suppressed.sort(byDistance);
+  result.allowedBy.sort(byDistance);
+  return result;
+}
+
+function toMatch(entry: Entry, distance: number): Match {
+  return {
+    signal: entry.signal,
+    hash: entry.hash,
+    list: entry.list,
+    label: entry.label,
+    ref: entry.ref,
+    distance,
+  };
+}
+
+function byDistance(a: Match, b: Match): number {
+  return (
+    a.distance - b.distance ||
+    (a.list < b.list ? -1 : a.list > b.list ? 1 : 0) ||
+    (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0) ||
+    (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : 0)
+  );
+}
+
+/**
+ * Opens (or creates) the index in `dir`. Search structures load lazily per signal, from a
+ * snapshot when it is current; call warm() to load them up front.
+ */
+export async function openIndex(dir: string, options: IndexOptions = {}): Promise<HashIndex> {
+  const resolved = resolveIndexOptions(options);
+  const store = IndexStore.open(dir, resolved.readOnly);
+  return new HashIndex(store, resolved);
+}

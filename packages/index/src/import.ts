@@ -1,0 +1,191 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
+import { formatFromPath, type ListFormat, openFile, type RawError, type RawRow, readRows } from './formats.js';
+import { type HashIndex, normalizeEntry } from './hash-index.js';
+import type { Entry } from './store.js';
+
+export interface ImportOptions {
+  /** Default: from the file extension. */
+  format?: ListFormat;
+  /** Signal of rows that do not name one (text files, bare HMA lines). Default `pdq`. */
+  signal?: string;
+  /** Puts every row in this list. Default: the row's own list, else the file's base name. */
+  list?: string;
+  /** Reject the whole file, writing nothing, when any line is bad. Default false. */
+  strict?: boolean;
+  /** Entries per transaction: each batch is committed whole or not at all. */
+  batchSize?: number;
+  /** Called after every committed batch and at the end. */
+  onProgress?: (progress: ImportProgress) => void;
+  /** Bad lines kept in the report (all are counted). */
+  maxErrorsKept?: number;
+}
+
+type Defaulted = 'signal' | 'strict' | 'batchSize' | 'maxErrorsKept';
+export const IMPORT_DEFAULTS: Required<Pick<ImportOptions, Defaulted>> = {
+  signal: 'pdq',
+  strict: false,
+  batchSize: 20_000,
+  maxErrorsKept: 1000,
+};
+
+export interface ImportProgress {
+  bytesRead: number;
+  totalBytes: number;
+  lines: number;
+  added: number;
+}
+
+export interface LineError {
+  line: number;
+  code: string;
+  message: string;
+}
+
+export interface ImportReport {
+  file: string;
+  format: ListFormat;
+  /** Rows read (blank and comment lines excluded). */
+  rows: number;
+  added: number;
+  /** Rows whose hash+list pair was already in the index (imports are idempotent). */
+  existing: number;
+  rejected: number;
+  errors: LineError[];
+}
+
+/**
+ * Imports a list file in batched transactions. A bad line is reported with its number and
+ * skipped; with `strict` the file is validated first and nothing is written unless every line
+ * is good. A crash mid-import leaves whole batches only; rerunning it adds the rest.
+ */
+export async function importFile(index: HashIndex, file: string, options: ImportOptions = {}): Promise<ImportReport> {
+  const format = options.format ?? formatFromPath(file);
+  let totalBytes: number;
+  try {
+    totalBytes = statSync(file).size;
+  } catch (error) {
+    throw new StaydownError(ErrorCodes.READ_FAILED, `cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+      details: { file },
+    });
+  }
+  const settings = { ...IMPORT_DEFAULTS, ...definedOnly(options) };
+  const fallbackList = options.list ?? path.basename(file, path.extname(file));
+  const source = path.basename(file);
+
+  if (settings.strict) {
+    const check = await pass(index, file, format, fallbackList, source, settings, totalBytes, false);
+    if (check.rejected > 0) {
+      const first = check.errors[0];
+      throw new StaydownError(
+        ErrorCodes.IMPORT_INVALID_LINE,
+        `${check.rejected} bad line(s) in ${source}, nothing imported; first: line ${first.line}: ${first.message}`,
+        { details: { file, rejected: check.rejected, errors: check.errors } },
+      );
+    }
+  }
+  const report = await pass(index, file, format, fallbackList, source, settings, totalBytes, true);
+  index.refresh();
+  return report;
+}
+
+type Settings = ImportOptions & Required<Pick<ImportOptions, Defaulted>>;
+
+async function pass(
+  index: HashIndex,
+  file: string,
+  format: ListFormat,
+  fallbackList: string,
+  source: string,
+  settings: Settings,
+  totalBytes: number,
+  write: boolean,
+): Promise<ImportReport> {
+  const report: ImportReport = { file, format, rows: 0, added: 0, existing: 0, rejected: 0, errors: [] };
+  const input = openFile(file) as ReturnType<typeof openFile> & { bytesRead?: number };
+  const now = new Date().toISOString();
+  let batch: Entry[] = [];
+  const progress = () =>
+    settings.onProgress?.({
+      bytesRead: input.bytesRead ?? 0,
+      totalBytes,
+      lines: report.rows,
+      added: report.added,
+    });
+  const flush = () => {
+    if (batch.length === 0) return;
+    if (write) {
+      const outcome = index.writeBulk(batch);
+      report.added += outcome.added;
+      report.existing += outcome.existing;
+    }
+    batch = [];
+    progress();
+  };
+  const reject = (line: number, error: StaydownError) => {
+    report.rejected++;
+    if (report.errors.length < settings.maxErrorsKept) {
+      report.errors.push({ line, code: error.code, message: error.message });
+    }
+  };
+  try {
+    for await (const row of readRows(input, format)) {
+      if ('error' in row) {
+        reject(row.line, (row as RawError).error);
+        continue;
+      }
+      report.rows++;
+      const entry = toEntry(row, settings, fallbackList, source, now);
+      if (entry instanceof StaydownError) reject(row.line, entry);
+      else {
+        batch.push(entry);
+        if (batch.length >= settings.batchSize) flush();
+      }
+    }
+    flush();
+  } catch (error) {
+    const e = toStaydownError(error, ErrorCodes.IMPORT_FAILED);
+    throw new StaydownError(
+      e.code === ErrorCodes.INTERNAL ? ErrorCodes.IMPORT_FAILED : e.code,
+      `import of ${source} stopped after ${report.added} added entries: ${e.message}`,
+      { cause: error, details: { file, added: report.added } },
+    );
+  } finally {
+    input.destroy();
+  }
+  return report;
+}
+
+function toEntry(
+  row: RawRow,
+  settings: Settings,
+  fallbackList: string,
+  source: string,
+  now: string,
+): Entry | StaydownError {
+  if (row.hash === undefined) {
+    return new StaydownError(ErrorCodes.IMPORT_INVALID_LINE, 'no hash on this line', { details: { line: row.line } });
+  }
+  try {
+    return normalizeEntry(
+      {
+        signal: row.signal ?? settings.signal,
+        hash: row.hash,
+        list: settings.list ?? row.list ?? fallbackList,
+        label: row.label,
+        ref: row.ref,
+        addedAt: row.addedAt ?? now,
+        source: row.source ?? source,
+      },
+      now,
+    );
+  } catch (error) {
+    return toStaydownError(error, ErrorCodes.IMPORT_INVALID_LINE);
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

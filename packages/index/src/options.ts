@@ -1,0 +1,19 @@
+/** Options of openIndex, with their defaults in one place. */
+export interface IndexOptions {
+  /** Open without writing (several processes may read at once either way). Default false. */
+  readOnly?: boolean;
+  /**
+   * Persist the in-memory search arrays beside the store so the next open is fast; a
+   * snapshot whose generation differs from the store's is ignored and rebuilt. Default true.
+   */
+  snapshots?: boolean;
+}
+
+export const INDEX_DEFAULTS: Required<IndexOptions> = { readOnly: false, snapshots: true };
+
+export function resolveIndexOptions(options: IndexOptions = {}): Required<IndexOptions> {
+  return {
+    readOnly: options.readOnly ?? INDEX_DEFAULTS.readOnly,
+    snapshots: options.snapshots ?? INDEX_DEFAULTS.snapshots,
+  };
+}

@@ -1,0 +1,126 @@
+import { existsSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import type { SignalType } from '@staydown/core';
+import { HammingTable, LinearStore, RECORD_BYTES } from './hamming-table.js';
+import type { IndexStore } from './store.js';
+
+/**
+ * The in-memory search structure of one perceptual signal: a frozen multi-index table of its
+ * distinct hashes plus a small linearly scanned store of hashes added since. It knows the
+ * store generation it reflects; when another writer moves the generation on, it is rebuilt.
+ */
+export class SignalSpace {
+  readonly signal: SignalType;
+  private table: HammingTable;
+  private delta = new LinearStore();
+  generation: number;
+  /** The generation of the snapshot on disk (-1: none written by us). */
+  private snapshotGeneration: number;
+  readonly loadedFrom: 'snapshot' | 'store';
+
+  private constructor(signal: SignalType, table: HammingTable, generation: number, from: 'snapshot' | 'store') {
+    this.signal = signal;
+    this.table = table;
+    this.generation = generation;
+    this.snapshotGeneration = from === 'snapshot' ? generation : -1;
+    this.loadedFrom = from;
+  }
+
+  static snapshotPath(dir: string, signal: string): string {
+    return path.join(dir, `mih-${signal}.snap`);
+  }
+
+  /** Loads the snapshot when it matches the store's generation, else rebuilds from the store. */
+  static load(store: IndexStore, signal: SignalType, useSnapshot: boolean): SignalSpace {
+    const generation = store.generation(signal.name);
+    const file = SignalSpace.snapshotPath(store.dir, signal.name);
+    if (useSnapshot) {
+      const head = HammingTable.readHeader(file);
+      if (head && head.header.generation === generation && head.header.signal === signal.name) {
+        const snap = HammingTable.readSnapshot(file);
+        if (snap && snap.table.bits === signal.bits) {
+          return new SignalSpace(signal, snap.table, generation, 'snapshot');
+        }
+      }
+    }
+    let records = new Uint8Array(RECORD_BYTES * 1024);
+    let count = 0;
+    for (const hash of store.distinctHashes(signal.name)) {
+      if ((count + 1) * RECORD_BYTES > records.length) {
+        const bigger = new Uint8Array(records.length * 2);
+        bigger.set(records);
+        records = bigger;
+      }
+      writeRecord(records, count * RECORD_BYTES, hash);
+      count++;
+    }
+    const space = new SignalSpace(signal, HammingTable.build(records, count, signal.bits), generation, 'store');
+    if (useSnapshot && !store.readOnly) space.saveSnapshot(store.dir);
+    return space;
+  }
+
+  get size(): number {
+    return this.table.count + this.delta.count;
+  }
+
+  get memoryBytes(): number {
+    return this.table.memoryBytes + this.delta.memoryBytes;
+  }
+
+  get substrings(): number {
+    return this.table.lengths.length;
+  }
+
+  /** Adds hashes that no entry held before (the caller knows from the store write). */
+  addHashes(hashes: readonly string[]): void {
+    const record = new Uint8Array(RECORD_BYTES);
+    for (const hash of hashes) {
+      record.fill(0);
+      writeRecord(record, 0, hash);
+      this.delta.append(record);
+    }
+    // Scanning the delta costs ~3 ns per hash per query: fold it into the table before it matters.
+    if (this.delta.count > Math.max(4096, this.table.count / 16)) this.merge();
+  }
+
+  private merge(): void {
+    const count = this.table.count + this.delta.count;
+    const records = new Uint8Array(count * RECORD_BYTES);
+    for (let i = 0; i < this.table.count; i++) records.set(this.table.record(i), i * RECORD_BYTES);
+    for (let i = 0; i < this.delta.count; i++) records.set(this.delta.record(i), (this.table.count + i) * RECORD_BYTES);
+    this.table = HammingTable.build(records, count, this.signal.bits);
+    this.delta = new LinearStore();
+  }
+
+  /** Calls onHit(hex, distance) for every stored hash within maxDistance (a hash may repeat). */
+  search(hex: string, maxDistance: number, onHit: (hash: string, distance: number) => void): 'index' | 'scan' {
+    const query = new Uint8Array(RECORD_BYTES);
+    writeRecord(query, 0, hex);
+    const hexChars = this.signal.bits / 4;
+    const mode = this.table.search(query, maxDistance, (id, d) => onHit(readHex(this.table.record(id), hexChars), d));
+    this.delta.search(query, maxDistance, (id, d) => onHit(readHex(this.delta.record(id), hexChars), d));
+    return mode;
+  }
+
+  /** Writes the current state (delta folded in) for the next open; skipped when unchanged. */
+  saveSnapshot(dir: string): void {
+    if (this.snapshotGeneration === this.generation && this.delta.count === 0) return;
+    if (this.delta.count > 0) this.merge();
+    this.table.writeSnapshot(SignalSpace.snapshotPath(dir, this.signal.name), this.generation, this.signal.name);
+    this.snapshotGeneration = this.generation;
+  }
+
+  static dropSnapshot(dir: string, signal: string): void {
+    const file = SignalSpace.snapshotPath(dir, signal);
+    if (existsSync(file)) unlinkSync(file);
+  }
+}
+
+/** Hex digits into a zero-padded 32-byte record (shorter hashes keep their distances). */
+function writeRecord(into: Uint8Array, at: number, hex: string): void {
+  Buffer.from(into.buffer, into.byteOffset + at, RECORD_BYTES).write(hex, 'hex');
+}
+
+function readHex(record: Uint8Array, hexChars: number): string {
+  return Buffer.from(record.buffer, record.byteOffset, hexChars / 2).toString('hex');
+}

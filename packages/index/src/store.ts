@@ -1,0 +1,326 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ErrorCodes, StaydownError } from '@staydown/core';
+import { type Database, open, type RootDatabase } from 'lmdb';
+
+/**
+ * The durable half of the index: every entry and list setting in one LMDB environment.
+ * LMDB gives crash-safe transactions (a batch is committed whole or not at all), readers in
+ * several processes and threads at once, and incremental writes without a rebuild.
+ *
+ * Keys are strings `signal␟hash␟list` (␟ = U+001F), so all entries of one hash are a key
+ * range and one hash+list pair is stored once. Values are [label, ref, addedAt ms, source].
+ */
+
+export interface Entry {
+  signal: string;
+  hash: string;
+  list: string;
+  label: string | null;
+  ref: string | null;
+  /** When the entry was added (ISO 8601). */
+  addedAt: string;
+  /** Where it came from: the file it was imported from, or `api`. */
+  source: string | null;
+}
+
+export interface ListSettings {
+  name: string;
+  enabled: boolean;
+  /** An allow-list holds known false positives; a match to it suppresses other matches. */
+  allow: boolean;
+  /** Per-signal match thresholds; a signal without one uses its default. */
+  thresholds: Record<string, number>;
+  createdAt: string;
+}
+
+export interface EntryKey {
+  signal: string;
+  hash: string;
+  list: string;
+}
+
+type StoredValue = [label: string | null, ref: string | null, addedAt: number, source: string | null];
+
+const SEP = '\x1f';
+const AFTER_SEP = '\x20';
+
+export const entryKey = (signal: string, hash: string, list: string) => `${signal}${SEP}${hash}${SEP}${list}`;
+const countKey = (list: string, signal: string) => `count${SEP}${list}${SEP}${signal}`;
+const generationKey = (signal: string) => `gen${SEP}${signal}`;
+
+/** List names travel in files and on command lines: printable, no separators, bounded. */
+export function validateListName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\x00-\x1f\x7f]/.test(name)) {
+    throw new StaydownError(
+      ErrorCodes.INVALID_OPTION,
+      `list name must be 1–200 printable characters, got ${JSON.stringify(name)}`,
+      { details: { list: typeof name === 'string' ? name.slice(0, 200) : null } },
+    );
+  }
+  return name;
+}
+
+export interface WriteOutcome {
+  added: number;
+  existing: number;
+  /** Hashes (per signal) that had no entry before this batch: new records for the search tables. */
+  newHashes: Map<string, string[]>;
+  /** Each touched signal's change counter before and after the batch. */
+  generations: Map<string, { before: number; after: number }>;
+}
+
+export class IndexStore {
+  readonly dir: string;
+  readonly readOnly: boolean;
+  private readonly root: RootDatabase;
+  private readonly entries: Database<StoredValue, string>;
+  private readonly lists: Database<Omit<ListSettings, 'name'>, string>;
+  private readonly meta: Database<number, string>;
+
+  private constructor(dir: string, readOnly: boolean, root: RootDatabase) {
+    this.dir = dir;
+    this.readOnly = readOnly;
+    this.root = root;
+    this.entries = root.openDB({ name: 'entries' });
+    this.lists = root.openDB({ name: 'lists' });
+    this.meta = root.openDB({ name: 'meta' });
+  }
+
+  static open(dir: string, readOnly: boolean): IndexStore {
+    try {
+      if (!readOnly) mkdirSync(dir, { recursive: true });
+      const root = open({ path: path.join(dir, 'index.mdb'), maxDbs: 8, readOnly, pageSize: 16384 });
+      return new IndexStore(dir, readOnly, root);
+    } catch (error) {
+      throw new StaydownError(
+        ErrorCodes.INDEX_OPEN_FAILED,
+        `cannot open index at ${dir}: ${(error as Error).message}`,
+        {
+          cause: error,
+          details: { dir },
+        },
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    return this.root.close();
+  }
+
+  generation(signal: string): number {
+    return this.meta.get(generationKey(signal)) ?? 0;
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new StaydownError(ErrorCodes.INVALID_OPTION, 'the index was opened read-only');
+  }
+
+  /**
+   * Stores entries in one transaction (all or nothing). Existing hash+list pairs are kept as
+   * they are. `trackNewHashes` reports hashes no list held before (one extra read per entry);
+   * bulk imports skip it and rebuild the search tables afterwards.
+   */
+  write(batch: readonly Entry[], trackNewHashes = true): WriteOutcome {
+    this.assertWritable();
+    const sorted = batch
+      .map((e) => ({ key: entryKey(e.signal, e.hash, e.list), e }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const outcome: WriteOutcome = { added: 0, existing: 0, newHashes: new Map(), generations: new Map() };
+    const counts = new Map<string, number>();
+    this.root.transactionSync(() => {
+      let lastNewHash = '';
+      for (const { key, e } of sorted) {
+        // A hash is new to the search tables when no list held it before this batch.
+        const hashKey = `${e.signal}${SEP}${e.hash}`;
+        const hashWasKnown = !trackNewHashes || hashKey === lastNewHash || this.hasHash(e.signal, e.hash);
+        const value: StoredValue = [e.label, e.ref, Date.parse(e.addedAt), e.source];
+        // lmdb-js returns false when noOverwrite finds the key (its typings say void).
+        const stored = this.entries.putSync(key, value, { noOverwrite: true }) as unknown as boolean;
+        if (!stored) {
+          outcome.existing++;
+          continue;
+        }
+        outcome.added++;
+        if (!hashWasKnown) {
+          lastNewHash = hashKey;
+          let list = outcome.newHashes.get(e.signal);
+          if (!list) {
+            list = [];
+            outcome.newHashes.set(e.signal, list);
+          }
+          list.push(e.hash);
+        }
+        const ck = countKey(e.list, e.signal);
+        counts.set(ck, (counts.get(ck) ?? 0) + 1);
+        if (!outcome.generations.has(e.signal)) outcome.generations.set(e.signal, { before: 0, after: 0 });
+        this.ensureListInTxn(e.list);
+      }
+      for (const [ck, n] of counts) this.meta.putSync(ck, (this.meta.get(ck) ?? 0) + n);
+      this.bumpGenerations(outcome.generations);
+    });
+    return outcome;
+  }
+
+  /** Removes entries in one transaction; returns how many existed. */
+  remove(keys: readonly EntryKey[]): { removed: number; generations: Map<string, { before: number; after: number }> } {
+    this.assertWritable();
+    let removed = 0;
+    const generations = new Map<string, { before: number; after: number }>();
+    this.root.transactionSync(() => {
+      for (const k of keys) {
+        const key = entryKey(k.signal, k.hash, k.list);
+        if (this.entries.get(key) === undefined) continue;
+        this.entries.removeSync(key);
+        removed++;
+        const ck = countKey(k.list, k.signal);
+        this.meta.putSync(ck, Math.max(0, (this.meta.get(ck) ?? 1) - 1));
+        generations.set(k.signal, { before: 0, after: 0 });
+      }
+      this.bumpGenerations(generations);
+    });
+    return { removed, generations };
+  }
+
+  private bumpGenerations(generations: Map<string, { before: number; after: number }>): void {
+    for (const [signal, g] of generations) {
+      g.before = this.generation(signal);
+      g.after = g.before + 1;
+      this.meta.putSync(generationKey(signal), g.after);
+    }
+  }
+
+  hasHash(signal: string, hash: string): boolean {
+    const prefix = `${signal}${SEP}${hash}${SEP}`;
+    for (const _ of this.entries.getKeys({ start: prefix, end: `${signal}${SEP}${hash}${AFTER_SEP}`, limit: 1 })) {
+      return true;
+    }
+    return false;
+  }
+
+  /** Every entry (all lists) of one hash. */
+  entriesForHash(signal: string, hash: string): Entry[] {
+    const out: Entry[] = [];
+    const range = this.entries.getRange({
+      start: `${signal}${SEP}${hash}${SEP}`,
+      end: `${signal}${SEP}${hash}${AFTER_SEP}`,
+    });
+    for (const { key, value } of range) out.push(toEntry(key, value));
+    return out;
+  }
+
+  /** Entries in key order (signal, hash, list), optionally of one signal and/or one list. */
+  *iterate(filter: { signal?: string; list?: string } = {}): Generator<Entry> {
+    const range = filter.signal
+      ? this.entries.getRange({ start: `${filter.signal}${SEP}`, end: `${filter.signal}${AFTER_SEP}` })
+      : this.entries.getRange({});
+    for (const { key, value } of range) {
+      const entry = toEntry(key, value);
+      if (filter.list === undefined || entry.list === filter.list) yield entry;
+    }
+  }
+
+  /** Distinct hashes of one signal, in order (each once, whatever lists hold it). */
+  *distinctHashes(signal: string): Generator<string> {
+    let last = '';
+    for (const key of this.entries.getKeys({ start: `${signal}${SEP}`, end: `${signal}${AFTER_SEP}` })) {
+      const hash = key.slice(signal.length + 1, key.indexOf(SEP, signal.length + 1));
+      if (hash !== last) {
+        last = hash;
+        yield hash;
+      }
+    }
+  }
+
+  /** Entry counts per list and signal. */
+  counts(): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    for (const { key, value } of this.meta.getRange({ start: `count${SEP}`, end: `count${AFTER_SEP}` })) {
+      const [, list, signal] = key.split(SEP);
+      if (!value) continue;
+      let perList = out.get(list);
+      if (!perList) {
+        perList = new Map();
+        out.set(list, perList);
+      }
+      perList.set(signal, value);
+    }
+    return out;
+  }
+
+  signals(): string[] {
+    const set = new Set<string>();
+    for (const key of this.meta.getKeys({ start: `gen${SEP}`, end: `gen${AFTER_SEP}` })) set.add(key.split(SEP)[1]);
+    return [...set];
+  }
+
+  listSettings(): ListSettings[] {
+    return [...this.lists.getRange({})].map(({ key, value }) => ({ name: key, ...value }));
+  }
+
+  getList(name: string): ListSettings | undefined {
+    const value = this.lists.get(name);
+    return value ? { name, ...value } : undefined;
+  }
+
+  private ensureListInTxn(name: string): void {
+    if (this.lists.get(name) === undefined) {
+      this.lists.putSync(name, { enabled: true, allow: false, thresholds: {}, createdAt: new Date().toISOString() });
+    }
+  }
+
+  /** Creates the list when missing; settings given are applied. */
+  putList(name: string, patch: Partial<Omit<ListSettings, 'name' | 'createdAt'>> = {}): ListSettings {
+    this.assertWritable();
+    validateListName(name);
+    return this.root.transactionSync(() => {
+      const current = this.lists.get(name) ?? {
+        enabled: true,
+        allow: false,
+        thresholds: {},
+        createdAt: new Date().toISOString(),
+      };
+      const next = { ...current, ...patch, thresholds: { ...current.thresholds, ...(patch.thresholds ?? {}) } };
+      this.lists.putSync(name, next);
+      return { name, ...next };
+    });
+  }
+
+  /** Removes a list and all its entries (in batches; each batch is atomic). */
+  deleteList(name: string): number {
+    this.assertWritable();
+    let removed = 0;
+    for (;;) {
+      const batch: EntryKey[] = [];
+      for (const e of this.iterate({ list: name })) {
+        batch.push(e);
+        if (batch.length === 10_000) break;
+      }
+      if (batch.length === 0) break;
+      removed += this.remove(batch).removed;
+    }
+    this.root.transactionSync(() => {
+      this.lists.removeSync(name);
+      for (const key of [
+        ...this.meta.getKeys({ start: `count${SEP}${name}${SEP}`, end: `count${SEP}${name}${AFTER_SEP}` }),
+      ]) {
+        this.meta.removeSync(key);
+      }
+    });
+    return removed;
+  }
+}
+
+function toEntry(key: string, value: StoredValue): Entry {
+  const a = key.indexOf(SEP);
+  const b = key.indexOf(SEP, a + 1);
+  return {
+    signal: key.slice(0, a),
+    hash: key.slice(a + 1, b),
+    list: key.slice(b + 1),
+    label: value[0] ?? null,
+    ref: value[1] ?? null,
+    addedAt: new Date(value[2]).toISOString(),
+    source: value[3] ?? null,
+  };
+}
