@@ -1,9 +1,10 @@
 import type { Suite } from './harness.js';
+import { verifySuite } from './suites/verify.js';
 
 /**
  * Every suite `npm run bench` runs, in order. Each issue's work adds its suite module here
  * (one import, one entry): hashing, index, scanner, verify.
  */
 export async function loadSuites(): Promise<Suite[]> {
-  return [];
+  return [verifySuite];
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
 import type { Dispatcher } from 'undici';
@@ -46,6 +47,8 @@ class CrawlChecker implements Checker {
 
   constructor(options: CheckerOptions) {
     this.options = resolveCheckerOptions(options);
+    // Every in-flight check and request listens on the close signal: many listeners are expected.
+    setMaxListeners(0, this.closing.signal);
     const o = this.options;
     this.guard = new SsrfGuard({ allowLoopback: o.allowLoopback, allowPrivate: o.allowPrivate }, o.lookup);
     this.fetchSettings = { userAgent: o.userAgent, timeouts: o.timeouts, maxBodyBytes: o.maxBodyBytes };
@@ -62,6 +65,7 @@ class CrawlChecker implements Checker {
     const expected = normalizeExpectations(expect);
     const start = parseTargetUrl(url);
     const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
+    setMaxListeners(0, signal); // a page's media requests all listen on it
     try {
       let attempts = 0;
       for (;;) {
