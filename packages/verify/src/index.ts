@@ -20,6 +20,7 @@ export type { CheckKind, PlannedCheck, PlanOptions } from './schedule/plan.js';
 export { planChecks } from './schedule/plan.js';
 export type { AppendResult, ChainHead, CheckState, Lease, StoredEvidence, StoredOrder } from './store/store.js';
 export { checkId, VerifyStore } from './store/store.js';
+export { replaySchedule } from './worker/dry-run.js';
 export type { ClaimedCheck, CompleteResult, DueCheckQueue, LmdbQueueOptions } from './worker/queue.js';
 export { LmdbDueCheckQueue } from './worker/queue.js';
 export type { RetryPolicy } from './worker/retry.js';
