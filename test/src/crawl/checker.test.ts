@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Checker, createChecker, type ExpectedHash } from '@staydown/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultServer, startFaultServer } from '../fault-server/index.js';
+import { type FaultServer, startFaultServer, startTunnelProxy } from '../fault-server/index.js';
 import { expectedFor, testCheckerOptions } from './helpers.js';
 
 let server: FaultServer;
@@ -248,7 +248,27 @@ describe('checker: unreachable hosts and caller errors', () => {
     expect(obs).toMatchObject({ verdict: 'UNREACHABLE', reason: 'connection_refused', resolvedIp: '127.0.0.1' });
   });
 
+  it('a TLS failure is INCONCLUSIVE tls', async () => {
+    // https:// to the plain-HTTP server: the handshake fails.
+    const obs = await checker.check(server.url('/image.jpg', 'host1.test').replace('http:', 'https:'), expected);
+    expect(obs).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'tls', status: null });
+  });
+
+  it('goes through a proxy (vantage point) and records its name', async () => {
+    const proxy = await startTunnelProxy(server.lookup);
+    const viaProxy = createChecker(testCheckerOptions(server, { proxy: { url: proxy.url, name: 'vantage-eu-1' } }));
+    try {
+      const obs = await viaProxy.check(server.url('/image.jpg', 'host2.test'), expected);
+      expect(obs).toMatchObject({ verdict: 'PRESENT', vantage: 'vantage-eu-1', resolvedIp: '127.0.0.1' });
+      expect(proxy.tunnels).toEqual([`host2.test:${server.port}`]);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
   it('throws for what the caller got wrong', async () => {
+    await expect(checker.check(server.url('/image.jpg'), [])).rejects.toMatchObject({ code: 'INVALID_ORDER' });
     await expect(checker.check('ftp://host1.test/x', expected)).rejects.toMatchObject({ code: 'INVALID_ORDER' });
     await expect(checker.check('not a url', expected)).rejects.toMatchObject({ code: 'INVALID_ORDER' });
     await expect(checker.check(server.url('/image.jpg'), [{ signal: 'pdq', hash: 'xyz' }])).rejects.toMatchObject({

@@ -4,3 +4,5 @@ export type { FaultServer, FaultServerOptions, Presence, RequestLogEntry } from 
 export { startFaultServer } from './server.js';
 export type { StubLookup } from './stub-lookup.js';
 export { createStubLookup } from './stub-lookup.js';
+export type { TunnelProxy } from './tunnel-proxy.js';
+export { startTunnelProxy } from './tunnel-proxy.js';

@@ -62,6 +62,11 @@ class CrawlChecker implements Checker {
 
   async check(url: string, expect: ExpectedHash[], options: CheckOptions = {}): Promise<CheckObservation> {
     if (this.closing.signal.aborted) throw new StaydownError(ErrorCodes.ABORTED, 'checker is closed');
+    if (expect.length === 0) {
+      throw new StaydownError(ErrorCodes.INVALID_ORDER, 'a check needs at least one expected hash', {
+        details: { url },
+      });
+    }
     const expected = normalizeExpectations(expect);
     const start = parseTargetUrl(url);
     const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;

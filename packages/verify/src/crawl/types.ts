@@ -180,7 +180,7 @@ export interface Checker {
    * Fetches `url` (following redirects), hashes what it finds and compares it with `expect`.
    * Never throws for anything the remote side does: those become verdicts. Throws a
    * StaydownError only for caller errors: INVALID_HASH/UNKNOWN_SIGNAL in `expect`, INVALID_ORDER
-   * for a URL that is not an absolute http(s) URL, ABORTED when `signal` aborts or after close().
+   * for an empty `expect` or a URL that is not an absolute http(s) URL, ABORTED when `signal` aborts or after close().
    */
   check(url: string, expect: ExpectedHash[], options?: CheckOptions): Promise<CheckObservation>;
   /** Waits for nothing further: cancels queued work and closes connections. */
