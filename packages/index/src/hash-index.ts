@@ -114,7 +114,9 @@ export class HashIndex {
     return merged;
   }
 
+  /** Starts every search call: the latest committed state, and the lists' settings once. */
   private listViews(only: readonly string[] | undefined): Map<string, ListView> {
+    this.store.refreshReads();
     const all = new Map(this.store.listSettings().map((l) => [l.name, l]));
     const wanted = only === undefined ? undefined : new Set(only);
     for (const name of wanted ?? []) {
@@ -191,7 +193,7 @@ export class HashIndex {
   add(entries: readonly EntryInput[]): { added: number; existing: number } {
     this.assertOpen();
     const now = new Date().toISOString();
-    const normalized = entries.map((e) => normalizeEntry(e, now));
+    const normalized = entries.map((e) => normalizeEntry({ source: 'api', ...e }, now));
     const outcome = this.store.write(normalized, true);
     for (const [signal, g] of outcome.generations) {
       const space = this.spaces.get(signal);

@@ -20,3 +20,5 @@ export {
 } from './import.js';
 export { INDEX_DEFAULTS, type IndexOptions } from './options.js';
 export type { Entry, EntryKey, ListSettings } from './store.js';
+/** Synthetic hashes (uniform or clustered) for tests and benchmarks; never real material. */
+export { type HashSetOptions, nearRecord, prng, recordHex, syntheticRecords } from './test-data.js';

@@ -108,6 +108,14 @@ export class IndexStore {
     return this.root.close();
   }
 
+  /**
+   * Moves reads to the latest committed state. lmdb-js renews its read snapshot once per
+   * event turn; a search must also see what another process committed a moment ago.
+   */
+  refreshReads(): void {
+    this.root.resetReadTxn();
+  }
+
   generation(signal: string): number {
     return this.meta.get(generationKey(signal)) ?? 0;
   }

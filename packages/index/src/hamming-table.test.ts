@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { hammingDistance } from '@staydown/core';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { chooseSubstrings, HammingTable, LinearStore, MIN_TABLE_RECORDS } from './hamming-table.js';
+import { nearRecord, prng, syntheticRecords } from './test-data.js';
+import { buildKernelBytes } from './wasm-kernel.js';
+
+function bruteForce(records: Uint8Array, count: number, query: Uint8Array, r: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < count; i++) {
+    const d = hammingDistance(records.subarray(i * 32, i * 32 + 32), query);
+    if (d <= r) out.set(i, d);
+  }
+  return out;
+}
+
+function searchAll(table: { search: HammingTable['search'] }, query: Uint8Array, r: number) {
+  const got = new Map<number, number>();
+  let repeated = false;
+  const mode = table.search(query, r, (id, d) => {
+    if (got.has(id)) repeated = true;
+    got.set(id, d);
+  });
+  return { got, repeated, mode };
+}
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-mih-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('wasm kernel', () => {
+  it('is a valid module built from our own bytes', () => {
+    const bytes = buildKernelBytes();
+    expect([...bytes.subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]);
+    expect(bytes.length).toBeLessThan(1024);
+  });
+});
+
+describe('substring layout', () => {
+  it('covers all bits with about log2(n) − 1 bits per substring, none below the table minimum', () => {
+    expect(chooseSubstrings(MIN_TABLE_RECORDS - 1, 256)).toEqual([]);
+    for (const n of [5000, 100_000, 1_000_000, 10_000_000]) {
+      const lengths = chooseSubstrings(n, 256);
+      expect(lengths.reduce((a, b) => a + b, 0)).toBe(256);
+      expect(Math.max(...lengths) - Math.min(...lengths)).toBeLessThanOrEqual(1);
+      expect(Math.max(...lengths)).toBeLessThanOrEqual(22);
+    }
+    expect(chooseSubstrings(10_000_000, 256)).toHaveLength(12);
+  });
+});
+
+describe('HammingTable: exactly the brute-force result set', () => {
+  it('for random and clustered data at radii 0–64', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom(0, 0.5, 0.9),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 48 })), {
+          minLength: 4,
+          maxLength: 8,
+        }),
+        (seed, clustered, queries) => {
+          const count = 5000;
+          const records = syntheticRecords({ count, seed, clustered });
+          const table = HammingTable.build(records, count, 256);
+          expect(table.lengths.length).toBeGreaterThan(0);
+          const rand = prng(seed ^ 0x5bd1e995);
+          for (const [r, flips] of queries) {
+            const query = nearRecord(records, Math.floor(rand() * count), flips, rand);
+            const { got, repeated } = searchAll(table, query, r);
+            expect(repeated).toBe(false);
+            expect(got).toEqual(bruteForce(records, count, query, r));
+          }
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it('uses the index at small radii and scans when probing would cost more', () => {
+    const count = 20_000;
+    const records = syntheticRecords({ count, seed: 7 });
+    const table = HammingTable.build(records, count, 256);
+    const query = nearRecord(records, 3, 5, prng(1));
+    expect(searchAll(table, query, 8).mode).toBe('index');
+    expect(searchAll(table, query, 128).mode).toBe('scan');
+    expect(searchAll(table, query, 128).got.size).toBe(bruteForce(records, count, query, 128).size);
+  });
+
+  it('falls back to the scan when a clustered bucket blows the candidate budget, still exact', () => {
+    // Every record within 3 bits of one original: all land in the same buckets.
+    const count = 6000;
+    const records = syntheticRecords({ count, seed: 11, clustered: 1, maxFlips: 3 });
+    const table = HammingTable.build(records, count, 256);
+    const query = nearRecord(records, 0, 1, prng(2));
+    const { got, mode } = searchAll(table, query, 31);
+    expect(mode).toBe('scan');
+    expect(got).toEqual(bruteForce(records, count, query, 31));
+  });
+
+  it('round-trips through a snapshot and rejects a truncated one', () => {
+    const count = 8000;
+    const records = syntheticRecords({ count, seed: 5, clustered: 0.5 });
+    const table = HammingTable.build(records, count, 256);
+    const file = path.join(tmp, 'a.snap');
+    table.writeSnapshot(file, 42, 'pdq');
+    const loaded = HammingTable.readSnapshot(file);
+    expect(loaded?.header).toMatchObject({ generation: 42, signal: 'pdq', count });
+    const rand = prng(3);
+    for (const r of [0, 16, 31, 50]) {
+      const query = nearRecord(records, Math.floor(rand() * count), 10, rand);
+      expect(searchAll(loaded!.table, query, r).got).toEqual(bruteForce(records, count, query, r));
+    }
+    writeFileSync(file, Buffer.from('SDMIH001'));
+    expect(HammingTable.readSnapshot(file)).toBeUndefined();
+    expect(HammingTable.readSnapshot(path.join(tmp, 'missing.snap'))).toBeUndefined();
+  });
+});
+
+describe('LinearStore', () => {
+  it('grows and scans exactly', () => {
+    const store = new LinearStore(16);
+    const records = syntheticRecords({ count: 3000, seed: 9, clustered: 0.5 });
+    for (let i = 0; i < 3000; i++) store.append(records.subarray(i * 32, i * 32 + 32));
+    const query = nearRecord(records, 77, 6, prng(4));
+    expect(searchAll(store as unknown as HammingTable, query, 40).got).toEqual(bruteForce(records, 3000, query, 40));
+  });
+});

@@ -1,0 +1,197 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { hexHammingDistance } from '@staydown/core';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type EntryInput, type MatchResult, openIndex } from './hash-index.js';
+import { nearRecord, prng, recordHex, syntheticRecords } from './test-data.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-index-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let dirs = 0;
+const freshDir = () => path.join(tmp, `db${dirs++}`);
+
+const key = (m: { hash: string; list: string; distance: number }) => `${m.hash}|${m.list}|${m.distance}`;
+const keys = (r: MatchResult) => r.matches.map(key).sort();
+
+function expected(model: Map<string, EntryInput>, query: string, r: number): string[] {
+  const out: string[] = [];
+  for (const e of model.values()) {
+    const d = hexHammingDistance(e.hash, query);
+    if (d <= r) out.push(key({ hash: e.hash, list: e.list, distance: d }));
+  }
+  return out.sort();
+}
+
+describe('HashIndex: exact against brute force through adds, removes and reopening', () => {
+  it('matches the brute-force result set', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.constantFrom(0, 0.7), async (seed, clustered) => {
+        const dir = freshDir();
+        const rand = prng(seed);
+        const count = 5200; // above the size where the multi-index tables are built
+        const records = syntheticRecords({ count, seed, clustered });
+        const model = new Map<string, EntryInput>();
+        const entry = (i: number, list: string): EntryInput => ({ signal: 'pdq', hash: recordHex(records, i), list });
+        const put = (e: EntryInput) => model.set(`${e.hash}|${e.list}`, e);
+        const initial: EntryInput[] = [];
+        for (let i = 0; i < 4800; i++) initial.push(entry(i, rand() < 0.7 ? 'police' : 'partner'));
+        for (let i = 0; i < 200; i++) initial.push(entry(Math.floor(rand() * 4800), 'partner')); // same hash, 2 lists
+
+        const check = (index: Awaited<ReturnType<typeof openIndex>>) => {
+          for (let q = 0; q < 6; q++) {
+            const r = Math.floor(rand() * 65);
+            const query = Buffer.from(nearRecord(records, Math.floor(rand() * count), Math.floor(rand() * 40), rand));
+            const hex = query.toString('hex');
+            const result = index.search('pdq', hex, { maxDistance: r });
+            expect(keys(result)).toEqual(expected(model, hex, r));
+            expect(result.matches.map((m) => m.distance)).toEqual(
+              [...result.matches.map((m) => m.distance)].sort((a, b) => a - b),
+            );
+          }
+        };
+
+        let index = await openIndex(dir);
+        index.add(initial);
+        for (const e of initial) put(e);
+        check(index); // builds the tables from the store
+        const more: EntryInput[] = [];
+        for (let i = 4800; i < count; i++) more.push(entry(i, 'police'));
+        index.add(more); // into the delta, no rebuild
+        for (const e of more) put(e);
+        const gone = [...model.values()].filter(() => rand() < 0.08);
+        expect(index.remove(gone)).toBe(gone.length);
+        for (const e of gone) model.delete(`${e.hash}|${e.list}`);
+        check(index);
+        await index.close();
+
+        index = await openIndex(dir); // from the snapshot
+        check(index);
+        expect(index.stats().totalEntries).toBe(model.size);
+        await index.close();
+      }),
+      { numRuns: 3 },
+    );
+  });
+});
+
+describe('lists, thresholds and allow-lists', () => {
+  const base = 'f'.repeat(56);
+  const hashAt = (flips: number) => {
+    // a hash `flips` bits away from h0 = f…f00000000
+    let tail = 0;
+    for (let i = 0; i < flips; i++) tail |= 1 << i;
+    return base + tail.toString(16).padStart(8, '0');
+  };
+  const h0 = hashAt(0);
+
+  it('honours per-list thresholds, list filters and disabled lists', async () => {
+    const index = await openIndex(freshDir());
+    index.add([
+      { signal: 'pdq', hash: hashAt(10), list: 'police', label: 'A', ref: 'case-1' },
+      { signal: 'pdq', hash: hashAt(20), list: 'partner', label: 'B', ref: 'case-2' },
+      { signal: 'md5', hash: 'a'.repeat(32), list: 'police', label: 'A', ref: 'case-3' },
+    ]);
+    expect(index.search('pdq', h0).matches.map((m) => [m.list, m.distance, m.label, m.ref])).toEqual([
+      ['police', 10, 'A', 'case-1'],
+      ['partner', 20, 'B', 'case-2'],
+    ]);
+    index.setThreshold('partner', 'pdq', 15);
+    expect(index.search('pdq', h0).matches.map((m) => m.list)).toEqual(['police']);
+    expect(index.search('pdq', h0, { maxDistance: 31 }).matches).toHaveLength(2);
+    expect(index.search('pdq', h0, { lists: ['partner'], maxDistance: 31 }).matches.map((m) => m.list)).toEqual([
+      'partner',
+    ]);
+    index.setEnabled('police', false);
+    expect(index.search('pdq', h0).matches).toEqual([]);
+    index.setEnabled('police', true);
+    expect(index.search('md5', 'A'.repeat(32)).matches).toMatchObject([{ list: 'police', distance: 0 }]);
+    expect(index.search('md5', 'b'.repeat(32)).matches).toEqual([]);
+    expect(() => index.search('pdq', h0, { lists: ['nope'] })).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_LIST' }),
+    );
+    expect(() => index.search('pdq', 'xyz')).toThrow(expect.objectContaining({ code: 'INVALID_HASH' }));
+    expect(() => index.search('photodna', h0)).toThrow(expect.objectContaining({ code: 'UNKNOWN_SIGNAL' }));
+    expect(() => index.search('pdq', h0, { maxDistance: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+    expect(() => index.setThreshold('police', 'md5', 3)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    await index.close();
+    expect(() => index.search('pdq', h0)).toThrow(expect.objectContaining({ code: 'INDEX_CLOSED' }));
+  });
+
+  it('suppresses matches an allow-list entry explains at least as well, and says so', async () => {
+    const index = await openIndex(freshDir());
+    index.add([
+      { signal: 'pdq', hash: hashAt(4), list: 'police', label: 'A' },
+      { signal: 'pdq', hash: hashAt(0), list: 'logos', label: 'blank image' },
+    ]);
+    expect(index.search('pdq', h0).matches).toHaveLength(2); // not an allow-list yet
+    index.setAllowList('logos', true);
+    const logo = index.search('pdq', h0);
+    expect(logo.matches).toEqual([]);
+    expect(logo.suppressed).toMatchObject([{ list: 'police', distance: 4 }]);
+    expect(logo.allowedBy).toMatchObject([{ list: 'logos', distance: 0, label: 'blank image' }]);
+    // A query closer to the listed hash than to the allow-listed one still matches.
+    const near = index.search('pdq', hashAt(5));
+    expect(near.matches).toMatchObject([{ list: 'police', distance: 1 }]);
+    // A list filter does not switch allow-lists off.
+    expect(index.search('pdq', h0, { lists: ['police'] }).suppressed).toHaveLength(1);
+    await index.close();
+  });
+
+  it('matches all signals of one image and ignores fields that are not signals', async () => {
+    const index = await openIndex(freshDir());
+    index.add([
+      { signal: 'pdq', hash: hashAt(3), list: 'police' },
+      { signal: 'sha256', hash: 'c'.repeat(64), list: 'regulator' },
+    ]);
+    const r = index.matchHashes({ pdq: h0, sha256: 'c'.repeat(64), md5: 'd'.repeat(32), width: 640, quality: 90 });
+    expect(r.matches.map((m) => [m.signal, m.list, m.distance])).toEqual([
+      ['sha256', 'regulator', 0],
+      ['pdq', 'police', 3],
+    ]);
+    await index.close();
+  });
+
+  it('keeps one entry per hash and list, lists what it holds and deletes lists', async () => {
+    const index = await openIndex(freshDir());
+    expect(index.add([{ signal: 'pdq', hash: h0, list: 'a', label: 'first' }])).toEqual({ added: 1, existing: 0 });
+    expect(index.add([{ signal: 'pdq', hash: h0.toUpperCase(), list: 'a', label: 'second' }])).toEqual({
+      added: 0,
+      existing: 1,
+    });
+    index.add([{ signal: 'pdq', hash: h0, list: 'b' }]);
+    expect(index.search('pdq', h0).matches.map((m) => [m.list, m.label])).toEqual([
+      ['a', 'first'],
+      ['b', null],
+    ]);
+    expect(index.lists().map((l) => [l.name, l.counts])).toEqual([
+      ['a', { pdq: 1 }],
+      ['b', { pdq: 1 }],
+    ]);
+    expect(index.deleteList('a')).toBe(1);
+    expect(index.search('pdq', h0).matches.map((m) => m.list)).toEqual(['b']);
+    expect(() => index.deleteList('a')).toThrow(expect.objectContaining({ code: 'UNKNOWN_LIST' }));
+    expect(() => index.add([{ signal: 'pdq', hash: h0, list: 'bad\nname' }])).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+    await index.close();
+  });
+
+  it('is readable from a second, read-only handle that sees later writes', async () => {
+    const dir = freshDir();
+    const writer = await openIndex(dir);
+    writer.add([{ signal: 'pdq', hash: hashAt(2), list: 'police' }]);
+    const reader = await openIndex(dir, { readOnly: true });
+    expect(reader.search('pdq', h0).matches).toHaveLength(1);
+    writer.add([{ signal: 'pdq', hash: hashAt(6), list: 'police' }]);
+    expect(reader.search('pdq', h0).matches).toHaveLength(2);
+    expect(() => reader.add([{ signal: 'pdq', hash: h0, list: 'x' }])).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+    await reader.close();
+    await writer.close();
+  });
+});

@@ -1,0 +1,199 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exportEntries } from './export.js';
+import type { ListFormat } from './formats.js';
+import { openIndex } from './hash-index.js';
+import { importFile } from './import.js';
+import { prng } from './test-data.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-import-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+const fresh = () => path.join(tmp, `db${n++}`);
+const file = (name: string, text: string) => {
+  const p = path.join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
+const P1 = '1'.repeat(64);
+const P2 = '2'.repeat(64);
+const M1 = 'a'.repeat(32);
+
+async function exported(dir: string, format: ListFormat, list?: string): Promise<string> {
+  const index = await openIndex(dir);
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await exportEntries(index, out, { format, list });
+  await index.close();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+describe('import', () => {
+  it('reads CSV with header aliases, reports bad lines by number and skips them', async () => {
+    const dir = fresh();
+    const csv = file(
+      'police.csv',
+      [
+        'Signal Type,Hash,Bank,Grade,Case ID,notes',
+        `pdq,${P1},police,A,case-1,ignored`,
+        `md5,${M1.toUpperCase()},police,B,case-2,`,
+        `pdq,${P1.slice(1)},police,A,case-3,`, // too short
+        `sha512,${P1},police,A,case-4,`, // unknown signal
+        `pdq,${'z'.repeat(64)},police,A,case-5,`, // not hex
+        `pdq,${P2},,C,case-6,`, // no list: the file's name
+      ].join('\n'),
+    );
+    const index = await openIndex(dir);
+    const report = await importFile(index, csv);
+    expect(report).toMatchObject({ format: 'csv', rows: 6, added: 3, rejected: 3 });
+    expect(report.errors.map((e) => [e.line, e.code])).toEqual([
+      [4, 'INVALID_HASH'],
+      [5, 'UNKNOWN_SIGNAL'],
+      [6, 'INVALID_HASH'],
+    ]);
+    expect(index.search('md5', M1).matches).toMatchObject([{ list: 'police', label: 'B', ref: 'case-2' }]);
+    expect(index.search('pdq', P2).matches).toMatchObject([{ list: 'police', label: 'C' }]);
+    // Idempotent: the same file again adds nothing.
+    expect(await importFile(index, csv)).toMatchObject({ added: 0, existing: 3 });
+    await index.close();
+  });
+
+  it('reads JSONL, text (with --signal and --list) and HMA files', async () => {
+    const dir = fresh();
+    const index = await openIndex(dir);
+    const jsonl = file('x.jsonl', `{"signal":"pdq","hash":"${P1}","list":"j","label":"A"}\nnot json\n[1]\n`);
+    expect(await importFile(index, jsonl)).toMatchObject({ added: 1, rejected: 2 });
+    const text = file('hashes.txt', `${M1}\n\n# a comment\n${M1.slice(2)}\n`);
+    const r = await importFile(index, text, { signal: 'md5', list: 'regulator' });
+    expect(r).toMatchObject({ added: 1, rejected: 1, errors: [{ line: 4 }] });
+    const hma = file('bank.hma', `pdq ${P2}\nvideo_md5 ${M1}\n${P1}\nfoo bar baz\n`);
+    expect(await importFile(index, hma, { list: 'hma-bank' })).toMatchObject({ added: 3, rejected: 1 });
+    expect(index.search('md5', M1).matches.map((m) => m.list)).toEqual(['hma-bank', 'regulator']);
+    await expect(importFile(index, file('list.bin', ''))).rejects.toMatchObject({ code: 'UNKNOWN_FORMAT' });
+    await expect(importFile(index, path.join(tmp, 'missing.csv'))).rejects.toMatchObject({ code: 'READ_FAILED' });
+    await index.close();
+  });
+
+  it('writes nothing under strict when any line is bad', async () => {
+    const dir = fresh();
+    const index = await openIndex(dir);
+    const text = file('strict.txt', `${P1}\n${P2}\nnope\n`);
+    await expect(importFile(index, text, { strict: true })).rejects.toMatchObject({
+      code: 'IMPORT_INVALID_LINE',
+      details: { rejected: 1, errors: [{ line: 3 }] },
+    });
+    expect(index.stats().totalEntries).toBe(0);
+    expect(await importFile(index, file('ok.txt', `${P1}\n`), { strict: true })).toMatchObject({ added: 1 });
+    await index.close();
+  });
+});
+
+describe('export', () => {
+  it('round-trips CSV and JSONL losslessly between two indexes', async () => {
+    const a = fresh();
+    const index = await openIndex(a);
+    index.add([
+      {
+        signal: 'pdq',
+        hash: P1,
+        list: 'police',
+        label: 'A, "quoted"',
+        ref: 'case-1',
+        addedAt: '2024-01-02T03:04:05.678Z',
+      },
+      { signal: 'pdq', hash: P1, list: 'partner', label: null, ref: null, source: 'partner feed' },
+      { signal: 'md5', hash: M1, list: 'police', label: 'B\nmultiline', ref: 'case-2' },
+    ]);
+    await index.close();
+    for (const format of ['csv', 'jsonl'] as const) {
+      const first = await exported(a, format);
+      const b = fresh();
+      const other = await openIndex(b);
+      expect(await importFile(other, file(`exchange.${format}`, first))).toMatchObject({ added: 3, rejected: 0 });
+      await other.close();
+      expect(await exported(b, format)).toBe(first);
+    }
+    expect((await exported(a, 'csv', 'partner')).trim().split('\n')).toHaveLength(2);
+  });
+
+  it('writes HMA local files and text lists with each hash once', async () => {
+    const dir = fresh();
+    const index = await openIndex(dir);
+    index.add([
+      { signal: 'pdq', hash: P1, list: 'a' },
+      { signal: 'pdq', hash: P1, list: 'b' },
+      { signal: 'md5', hash: M1, list: 'a' },
+    ]);
+    await index.close();
+    expect(await exported(dir, 'hma')).toBe(`video_md5 ${M1}\npdq ${P1}\n`);
+    expect(await exported(dir, 'text')).toBe(`${P1}\n`);
+    // And back: the HMA file imports to the same hashes.
+    const back = await openIndex(fresh());
+    expect(await importFile(back, file('back.hma', await exported(dir, 'hma')))).toMatchObject({ added: 2 });
+    await back.close();
+  });
+});
+
+describe('crash safety', () => {
+  it('leaves whole batches after kill -9 mid-import, and a rerun completes it', async () => {
+    const distEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
+    expect(existsSync(distEntry), 'build @staydown/index first').toBe(true);
+    const count = 60_000;
+    const rand = prng(99);
+    const lines: string[] = [];
+    for (let i = 0; i < count; i++) {
+      let hex = '';
+      for (let w = 0; w < 8; w++)
+        hex += Math.floor(rand() * 2 ** 32)
+          .toString(16)
+          .padStart(8, '0');
+      lines.push(hex);
+    }
+    const list = file('big.txt', `${lines.join('\n')}\n`);
+    const dir = fresh();
+    const batchSize = 2000;
+    const script = `
+      const { openIndex, importFile } = await import(${JSON.stringify(pathToFileURL(distEntry).href)});
+      const index = await openIndex(${JSON.stringify(dir)});
+      await importFile(index, ${JSON.stringify(list)}, { batchSize: ${batchSize}, onProgress: (p) => console.log('committed', p.added) });
+      console.log('done');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let commits = 0;
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        commits += (chunk.toString().match(/committed/g) ?? []).length;
+        if (commits >= 3 && child.exitCode === null) child.kill('SIGKILL');
+        if (chunk.toString().includes('done')) reject(new Error('import finished before it could be killed'));
+      });
+      child.on('exit', () => resolve());
+    });
+    expect(child.signalCode).toBe('SIGKILL');
+
+    const index = await openIndex(dir);
+    const committed = index.stats().totalEntries;
+    expect(committed).toBeGreaterThan(0);
+    expect(committed).toBeLessThan(count);
+    expect(committed % batchSize).toBe(0); // whole batches only
+    const stored = new Set([...index.entries()].map((e) => e.hash));
+    expect(stored.size).toBe(committed);
+    for (let q = 0; q < 20; q++) {
+      const i = Math.floor(rand() * count);
+      const found = index.search('pdq', lines[i], { maxDistance: 0 }).matches.length;
+      expect(found).toBe(stored.has(lines[i]) ? 1 : 0);
+    }
+    const rerun = await importFile(index, list);
+    expect(rerun).toMatchObject({ added: count - committed, existing: committed, rejected: 0 });
+    expect(index.stats().totalEntries).toBe(count);
+    expect(index.search('pdq', lines[count - 1], { maxDistance: 0 }).matches).toHaveLength(1);
+    await index.close();
+    expect(readFileSync(list, 'utf8').length).toBeGreaterThan(0);
+  });
+});
