@@ -1,3 +1,5 @@
+export type { GroupOptions, NearDuplicateInput } from './grouping.js';
+export { groupNearDuplicates } from './grouping.js';
 export type { BatchMatchOptions, BatchSearcher } from './matcher.js';
 export { matchBatch } from './matcher.js';
 export type { ResolvedScannerOptions, ScannerOptions } from './options.js';

@@ -1,5 +1,5 @@
+import type { Match, MatchResult } from '@staydown/index';
 import { describe, expect, it } from 'vitest';
-import type { Match, MatchResult } from './contracts.js';
 import { type BatchSearcher, matchBatch } from './matcher.js';
 
 const pdqA = 'a'.repeat(64);
@@ -17,7 +17,9 @@ describe('matchBatch', () => {
       searchBatch(signal: string, hexes: readonly string[]): MatchResult[] {
         calls.push({ signal, hexes: [...hexes] });
         return hexes.map((h) =>
-          h === pdqB ? { matches: [hit(signal, h, 4)], suppressed: [] } : { matches: [], suppressed: [] },
+          h === pdqB
+            ? { matches: [hit(signal, h, 4)], suppressed: [], allowedBy: [] }
+            : { matches: [], suppressed: [], allowedBy: [] },
         );
       },
     } as BatchSearcher;
@@ -32,7 +34,11 @@ describe('matchBatch', () => {
   it('searches dihedral variants as PDQ and keeps the closest hit per entry', () => {
     const index: BatchSearcher = {
       searchBatch: (signal: string, hexes: readonly string[]) =>
-        hexes.map((h, i) => ({ matches: [hit(signal, 'f'.repeat(64), h === pdqA ? 9 : i)], suppressed: [] })),
+        hexes.map((h, i) => ({
+          matches: [hit(signal, 'f'.repeat(64), h === pdqA ? 9 : i)],
+          suppressed: [],
+          allowedBy: [],
+        })),
     } as BatchSearcher;
     const variants = {
       orig: pdqA,
@@ -47,5 +53,6 @@ describe('matchBatch', () => {
     const [result] = matchBatch(index, [{ pdq: pdqA, pdqDihedral: variants }]);
     expect(result.matches).toHaveLength(1);
     expect(result.matches[0].distance).toBe(1);
+    // pdqA, then pdqB once: identical variants are searched once.
   });
 });

@@ -1,6 +1,6 @@
 import { BUILTIN_SIGNALS } from '@staydown/core';
 import type { ImageHashes } from '@staydown/hashing';
-import type { HashIndex, Match, MatchResult } from './contracts.js';
+import type { HashIndex, Match, MatchResult } from '@staydown/index';
 
 /** The part of the index the scanner needs: batched search on the main thread. */
 export type BatchSearcher = Pick<HashIndex, 'searchBatch'>;
@@ -33,7 +33,7 @@ export function matchBatch(
   images: ImageHashes[],
   options: BatchMatchOptions = {},
 ): MatchResult[] {
-  const found = images.map(() => ({ matches: [] as Match[], suppressed: [] as Match[] }));
+  const found: MatchResult[] = images.map(() => ({ matches: [], suppressed: [], allowedBy: [] }));
   const searchOptions = options.lists === undefined ? {} : { lists: [...options.lists] };
   for (const signal of BUILTIN_SIGNALS) {
     const owners: number[] = [];
@@ -45,7 +45,7 @@ export function matchBatch(
         hexes.push(value);
       }
       if (signal === 'pdq' && hashes.pdqDihedral) {
-        for (const variant of Object.values(hashes.pdqDihedral)) {
+        for (const variant of new Set(Object.values(hashes.pdqDihedral))) {
           if (variant !== value) {
             owners.push(i);
             hexes.push(variant);
@@ -58,7 +58,12 @@ export function matchBatch(
     results.forEach((result, j) => {
       found[owners[j]].matches.push(...result.matches);
       found[owners[j]].suppressed.push(...result.suppressed);
+      found[owners[j]].allowedBy.push(...result.allowedBy);
     });
   }
-  return found.map((f) => ({ matches: finish(f.matches), suppressed: finish(f.suppressed) }));
+  return found.map((f) => ({
+    matches: finish(f.matches),
+    suppressed: finish(f.suppressed),
+    allowedBy: finish(f.allowedBy),
+  }));
 }

@@ -1,7 +1,7 @@
 import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
 import type { ImageHashes } from '@staydown/hashing';
+import type { MatchResult } from '@staydown/index';
 import type { Piscina } from 'piscina';
-import type { MatchResult } from './contracts.js';
 import { type BatchSearcher, matchBatch } from './matcher.js';
 import { Notifier } from './notifier.js';
 import type { ResolvedScannerOptions } from './options.js';

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '@staydown/core';
 import type { HashOptions, ImageHashes } from '@staydown/hashing';
-import type { Match } from './contracts.js';
+import type { Match } from '@staydown/index';
 
 /** An error as it appears in a result: stable code, readable message, optional context. */
 export interface ScanError {

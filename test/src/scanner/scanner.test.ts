@@ -1,7 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hashImage } from '@staydown/hashing';
+import { openIndex } from '@staydown/index';
 import { createScanner, type ScanInput, type Scanner, type ScanResult } from '@staydown/scanner';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticImage } from './synthetic.js';
 
@@ -202,5 +205,55 @@ describe('scanner over memory', () => {
     for await (const _ of scanner.scanBuffers(images)) if (++count === 2) break;
     expect(count).toBe(2);
     expect((await collect(scanner.scanBuffers(images.slice(0, 1))))[0].hashes?.pdq).toBeDefined();
+  });
+});
+
+describe('scanner with an index', () => {
+  it('matches every signal in batches on the main thread: near PDQ, exact SHA-256, allow-lists suppress', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'staydown-scan-index-'));
+    const index = await openIndex(dir);
+    const known = await syntheticImage(700, { width: 320, height: 240 });
+    const reencoded = await sharp(known).resize(200).jpeg({ quality: 50 }).toBuffer();
+    const other = await syntheticImage(701, { width: 320, height: 240 });
+    const logo = await syntheticImage(702, { width: 320, height: 240 });
+    const [h, l] = [await hashImage(known), await hashImage(logo)];
+    index.add([
+      { signal: 'pdq', hash: h.pdq as string, list: 'known', label: 'series-1', ref: 'case-9' },
+      { signal: 'sha256', hash: h.sha256 as string, list: 'known', label: 'series-1' },
+      { signal: 'pdq', hash: l.pdq as string, list: 'known', label: 'looks-like-logo' },
+    ]);
+    index.createList('logos', { allow: true });
+    index.add([{ signal: 'pdq', hash: l.pdq as string, list: 'logos' }]);
+    const scanner = createScanner({ index, threads: 2 });
+    try {
+      const results = byId(
+        await collect(
+          scanner.scan([
+            { id: 'exact', bytes: known },
+            { id: 'near', bytes: reencoded },
+            { id: 'other', bytes: other },
+            { id: 'logo', bytes: logo },
+          ]),
+        ),
+      );
+      const exact = results.get('exact');
+      expect(exact?.matches.map((m) => [m.signal, m.list, m.distance])).toEqual([
+        ['pdq', 'known', 0],
+        ['sha256', 'known', 0],
+      ]);
+      expect(exact?.matches[0]).toMatchObject({ label: 'series-1', ref: 'case-9', hash: h.pdq });
+      const near = results.get('near');
+      expect(near?.matches).toHaveLength(1);
+      expect(near?.matches[0].signal).toBe('pdq');
+      expect(near?.matches[0].distance).toBeGreaterThan(0);
+      expect(near?.matches[0].distance).toBeLessThanOrEqual(31);
+      expect(results.get('other')?.matches).toEqual([]);
+      expect(results.get('logo')?.matches).toEqual([]);
+      expect(results.get('logo')?.suppressed.map((m) => m.label)).toEqual(['looks-like-logo']);
+    } finally {
+      await scanner.close();
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,83 @@
+import { hexHammingDistance } from '@staydown/core';
+import { hashImage } from '@staydown/hashing';
+import { groupNearDuplicates } from '@staydown/scanner';
+import fc from 'fast-check';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { syntheticImage } from './synthetic.js';
+
+/** Connected components of "distance ≤ threshold" by brute force, for comparison. */
+function naiveGroups(items: { id: string; pdq: string }[], threshold: number): string[][] {
+  const label = items.map((_, i) => i);
+  for (let i = 0; i < items.length; i++) {
+    for (let j = i + 1; j < items.length; j++) {
+      if (hexHammingDistance(items[i].pdq, items[j].pdq) <= threshold) {
+        const [from, to] = [label[j], label[i]];
+        for (let k = 0; k < label.length; k++) if (label[k] === from) label[k] = to;
+      }
+    }
+  }
+  const groups = new Map<number, string[]>();
+  for (const [i, item] of items.entries()) groups.set(label[i], [...(groups.get(label[i]) ?? []), item.id]);
+  return [...groups.values()];
+}
+
+const canonical = (groups: string[][]) => groups.map((g) => [...g].sort()).sort((a, b) => a[0].localeCompare(b[0]));
+
+describe('groupNearDuplicates', () => {
+  it('puts re-encoded and resized copies of one picture together, and different pictures apart', async () => {
+    const items: { id: string; pdq: string }[] = [];
+    for (let base = 0; base < 3; base++) {
+      const original = await syntheticImage(500 + base, { width: 400, height: 300 });
+      const variants: [string, Buffer][] = [
+        ['orig', original],
+        ['q40', await sharp(original).jpeg({ quality: 40 }).toBuffer()],
+        ['half', await sharp(original).resize(200).jpeg().toBuffer()],
+        ['png', await sharp(original).png().toBuffer()],
+      ];
+      for (const [name, bytes] of variants) {
+        const { pdq } = await hashImage(bytes, { signals: ['pdq'] });
+        items.push({ id: `${base}-${name}`, pdq: pdq as string });
+      }
+    }
+    const groups = await groupNearDuplicates(items);
+    expect(canonical(groups)).toEqual([
+      ['0-half', '0-orig', '0-png', '0-q40'],
+      ['1-half', '1-orig', '1-png', '1-q40'],
+      ['2-half', '2-orig', '2-png', '2-q40'],
+    ]);
+  });
+
+  it('agrees with brute force on clustered random hashes, every id exactly once', async () => {
+    const hex = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
+    const flips = fc.array(fc.nat(255), { maxLength: 24 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(hex, fc.array(flips, { maxLength: 4 })), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 40 }),
+        async (clusters, threshold) => {
+          const items: { id: string; pdq: string }[] = [];
+          clusters.forEach(([center, variants], c) => {
+            items.push({ id: `c${c}`, pdq: center });
+            variants.forEach((bits, v) => {
+              const bytes = Buffer.from(center, 'hex');
+              for (const bit of bits) bytes[bit >> 3] ^= 1 << (bit & 7);
+              items.push({ id: `c${c}v${v}`, pdq: bytes.toString('hex') });
+            });
+          });
+          const groups = await groupNearDuplicates(items, { threshold });
+          expect(groups.flat().sort()).toEqual(items.map((i) => i.id).sort());
+          expect(canonical(groups)).toEqual(canonical(naiveGroups(items, threshold)));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('rejects a malformed hash with INVALID_HASH naming the item', async () => {
+    await expect(groupNearDuplicates([{ id: 'x', pdq: 'abc' }])).rejects.toMatchObject({
+      code: 'INVALID_HASH',
+      details: { id: 'x' },
+    });
+  });
+});
