@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -26,6 +26,9 @@ describe('staydown demo', () => {
       expect(out).toMatch(/replaced\.png\n\s+at deadline: REPLACED .* -> COMPLIANT/);
       expect(out).toMatch(/comes-back\.png\n\s+at deadline: NOT_FOUND .* -> COMPLIANT\n.*\n\s+REAPPEARED/);
       expect(out).toMatch(/Evidence: 40 hash-chained records, chain verified/);
+      const html = readFileSync(out.match(/report: +(\S+\.report\.html)/)?.[1] as string, 'utf8');
+      expect(html).toContain('<html');
+      expect(html).toContain('comes-back.png');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

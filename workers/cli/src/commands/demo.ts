@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { hashImage } from '@staydown/hashing';
+import { renderOrderHtml } from '@staydown/reports';
 import {
   buildOrderReport,
   createChecker,
@@ -26,7 +27,7 @@ const HELP = `usage: staydown demo [--db DIR]
 End-to-end demo on loopback: starts a simulated host whose files are removed on time, late,
 never, or come back; issues a removal order with a 5-second deadline and follow-ups at +2 s
 and +4 s; runs every check with the real checker; prints the compliance summary and where the
-database and the evidence bundle are. Takes about 12 seconds. Nothing leaves this machine.
+database, the evidence bundle and the HTML report are. Takes about 12 seconds. Nothing leaves this machine.
 `;
 
 /** The demo's timetable (ms after the order is issued), in one place. */
@@ -140,9 +141,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     const bundleFile = path.join(db, `${finalOrder.id}.evidence.jsonl`);
     await writeFileAtomic(bundleFile, bundle);
     const check = verifyBundle(bundle);
+    // The HTML report people read (@staydown/reports) beside the database.
+    const htmlFile = path.join(db, `${finalOrder.id}.report.html`);
+    await writeFileAtomic(htmlFile, renderOrderHtml(report));
     io.stdout.write(
       `\nEvidence: ${check.records} hash-chained records, ${check.valid ? 'chain verified' : `INVALID: ${check.problem}`}\n` +
-        `  database: ${db}\n  bundle:   ${bundleFile}\n` +
+        `  database: ${db}\n  bundle:   ${bundleFile}\n  report:   ${htmlFile}\n` +
         `  try:      staydown report --db ${db} --order ${finalOrder.id} --format json\n` +
         `            staydown evidence verify ${bundleFile}\n`,
     );
