@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hashImage } from '@staydown/hashing';
 import { type Checker, createChecker, type ExpectedHash } from '@staydown/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer, startTunnelProxy } from '../fault-server/index.js';
@@ -73,6 +74,18 @@ describe('checker against the fault server: images', () => {
     const obs = await checker.check(server.url('/placeholder.jpg'), expected);
     expect(obs).toMatchObject({ verdict: 'REPLACED', reason: 'no_match', status: 200 });
     expect(obs.bestDistance).toBeGreaterThan(31);
+  });
+
+  it('does not trust a PDQ-only match on a featureless image', async () => {
+    const flat = await hashImage(server.images.flat, { signals: ['pdq', 'sha256'] });
+    expect(flat.lowQuality).toBe(true);
+    const pdqOnly = await checker.check(server.url('/flat.png'), [{ signal: 'pdq', hash: flat.pdq as string }]);
+    expect(pdqOnly).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'low_quality', bestDistance: 0, quality: 0 });
+    const withDigest = await checker.check(server.url('/flat.png'), [
+      { signal: 'pdq', hash: flat.pdq as string },
+      { signal: 'sha256', hash: flat.sha256 as string },
+    ]);
+    expect(withDigest).toMatchObject({ verdict: 'PRESENT', reason: 'match' });
   });
 
   it('never calls an undecodable image REPLACED', async () => {

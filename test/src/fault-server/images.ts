@@ -71,6 +71,8 @@ export interface FaultImages {
   placeholder: Buffer;
   /** Further unrelated images, e.g. for pages with decoys. */
   decoys: Buffer[];
+  /** A flat grey PNG: PDQ quality 0, its PDQ hash is noise. */
+  flat: Buffer;
 }
 
 async function jpeg(seed: number, width: number, height: number, quality = 88): Promise<Buffer> {
@@ -85,5 +87,8 @@ export async function generateFaultImages(seed = 20_261_128): Promise<FaultImage
   const resized = await sharp(original).resize(288, 216).webp({ quality: 70 }).toBuffer();
   const placeholder = await jpeg(seed + 1, 480, 360);
   const decoys = await Promise.all([2, 3].map((k) => jpeg(seed + k, 320, 240)));
-  return { original, resized, placeholder, decoys };
+  const flat = await sharp({ create: { width: 200, height: 200, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    .png()
+    .toBuffer();
+  return { original, resized, placeholder, decoys, flat };
 }

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
 import type { Dispatcher } from 'undici';
-import { contentKind, digestBody, hashImageBody } from './content.js';
+import { contentKind, digestBody, hashImageBody, isTrustedMatch } from './content.js';
 import { HostQueues } from './host-queues.js';
 import { extractMediaCandidates } from './html-media.js';
 import { createDispatcher, type FetchResult, type FetchSettings, fetchOnce } from './http-fetch.js';
@@ -166,6 +166,12 @@ class CrawlChecker implements Checker {
       observation.quality = hashed.quality;
       const cmp = compareHashes(hashed.hashes, expected, hashed.variants);
       observation.bestDistance = cmp.distance;
+      if (cmp.matched && !isTrustedMatch(cmp.matchedBy, hashed.lowQuality)) {
+        // Neither proof of presence nor of removal.
+        observation.verdict = 'INCONCLUSIVE';
+        observation.reason = 'low_quality';
+        return;
+      }
       observation.verdict = cmp.matched ? 'PRESENT' : 'REPLACED';
       observation.reason = cmp.matched ? 'match' : 'no_match';
       return;
@@ -196,7 +202,7 @@ class CrawlChecker implements Checker {
       observation.verdict = 'PRESENT';
       observation.reason = 'match';
     } else if (observation.media.some((m) => m.error !== undefined && !MEDIA_DEFINITIVE_FAILURES.has(m.error))) {
-      // A candidate we could not read may be the very image: never call the page clean.
+      // A candidate we could not read (or only matched untrustworthily) may be the very image.
       observation.verdict = 'INCONCLUSIVE';
       observation.reason = 'media_inconclusive';
     } else if (candidates.length > chosen.length) {
@@ -249,6 +255,8 @@ class CrawlChecker implements Checker {
     base.hashes = hashed.hashes;
     const cmp = compareHashes(hashed.hashes, expected, hashed.variants);
     base.distance = cmp.distance;
+    if (cmp.matched && !isTrustedMatch(cmp.matchedBy, hashed.lowQuality))
+      return unmatched({ ...base, error: 'low_quality' });
     return { media: base, matched: cmp.matched };
   }
 

@@ -37,8 +37,18 @@ function looksLikeHtml(b: Uint8Array): boolean {
 export interface BodyHashes {
   hashes: Record<string, string>;
   quality: number | null;
+  /** PDQ flagged the image as too featureless for its hash to be trusted (quality < 50). */
+  lowQuality: boolean;
   /** Extra values per signal to compare (PDQ dihedral variants). */
   variants: Record<string, string[]>;
+}
+
+/**
+ * Whether a match can be trusted: a PDQ hash of a featureless image (flat placeholder, blank
+ * frame) is noise, so a match by PDQ alone on a low-quality image proves nothing.
+ */
+export function isTrustedMatch(matchedBy: string[], lowQuality: boolean): boolean {
+  return matchedBy.some((signal) => signal !== 'pdq' || !lowQuality);
 }
 
 export type ImageHashResult = ({ ok: true } & BodyHashes) | { ok: false; reason: CheckReason; detail: string };
@@ -71,7 +81,7 @@ export async function hashImageBody(body: Uint8Array, options: CheckerHashOption
     }
     const variants: Record<string, string[]> = {};
     if (result.pdqDihedral) variants.pdq = Object.values(result.pdqDihedral);
-    return { ok: true, hashes, quality: result.quality ?? null, variants };
+    return { ok: true, hashes, quality: result.quality ?? null, lowQuality: result.lowQuality === true, variants };
   } catch (err) {
     if (!isStaydownError(err)) throw err;
     return { ok: false, reason: 'decode_failed', detail: `${err.code}: ${err.message}` };

@@ -22,6 +22,8 @@ export interface Comparison {
    */
   distance: number | null;
   matched: boolean;
+  /** Signals that matched (an empty list when nothing matched). */
+  matchedBy: string[];
 }
 
 /**
@@ -36,14 +38,14 @@ export function compareHashes(
 ): Comparison {
   let perceptualBest: number | null = null;
   let exactCompared = false;
-  let matched = false;
+  const matchedBy = new Set<string>();
   for (const { signal, hash } of expected) {
     const values = [observed[signal.name], ...(variants[signal.name] ?? [])].filter(
       (v): v is string => typeof v === 'string' && v.length === signal.bits / 4,
     );
     for (const value of values) {
       const d = signal.distance(value, hash);
-      if (d <= signal.defaultThreshold) matched = true;
+      if (d <= signal.defaultThreshold) matchedBy.add(signal.name);
       if (signal.kind === 'exact') {
         exactCompared = true;
         if (d === 0) perceptualBest = 0;
@@ -53,5 +55,5 @@ export function compareHashes(
     }
   }
   const distance = perceptualBest ?? (exactCompared ? 1 : null);
-  return { distance, matched };
+  return { distance, matched: matchedBy.size > 0, matchedBy: [...matchedBy] };
 }

@@ -61,15 +61,19 @@ describe('compareHashes', () => {
   ]);
   it('matches perceptual hashes within the default threshold and digests exactly', () => {
     const near = `${'0'.repeat(7)}${'f'.repeat(57)}`; // 28 bits differ
-    expect(compareHashes({ pdq: near }, expected)).toEqual({ distance: 28, matched: true });
+    expect(compareHashes({ pdq: near }, expected)).toEqual({ distance: 28, matched: true, matchedBy: ['pdq'] });
     const far = `${'0'.repeat(8)}${'f'.repeat(56)}`; // 32 bits differ
-    expect(compareHashes({ pdq: far }, expected)).toEqual({ distance: 32, matched: false });
-    expect(compareHashes({ sha256: sha }, expected)).toEqual({ distance: 0, matched: true });
-    expect(compareHashes({ sha256: 'b'.repeat(64) }, expected)).toEqual({ distance: 1, matched: false });
-    expect(compareHashes({ md5: 'c'.repeat(32) }, expected)).toEqual({ distance: null, matched: false });
+    expect(compareHashes({ pdq: far }, expected)).toEqual({ distance: 32, matched: false, matchedBy: [] });
+    expect(compareHashes({ sha256: sha }, expected)).toEqual({ distance: 0, matched: true, matchedBy: ['sha256'] });
+    expect(compareHashes({ sha256: 'b'.repeat(64) }, expected)).toEqual({ distance: 1, matched: false, matchedBy: [] });
+    expect(compareHashes({ md5: 'c'.repeat(32) }, expected)).toEqual({ distance: null, matched: false, matchedBy: [] });
   });
   it('compares dihedral variants', () => {
-    expect(compareHashes({ pdq: '0'.repeat(64) }, expected, { pdq: [pdq] })).toEqual({ distance: 0, matched: true });
+    expect(compareHashes({ pdq: '0'.repeat(64) }, expected, { pdq: [pdq] })).toEqual({
+      distance: 0,
+      matched: true,
+      matchedBy: ['pdq'],
+    });
   });
   it('rejects invalid expectations', () => {
     expect(() => normalizeExpectations([{ signal: 'pdq', hash: 'abc' }])).toThrow(

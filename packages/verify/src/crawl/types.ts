@@ -36,6 +36,7 @@ export type CheckReason =
   | 'connection_refused'
   | 'connection_reset'
   | 'decode_failed'
+  | 'low_quality'
   | 'media_inconclusive'
   | 'media_limit'
   | 'aborted'
