@@ -1,6 +1,170 @@
-import { ErrorCodes, StaydownError } from '@staydown/core';
-import type { CommandIo } from '../io.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ErrorCodes, getSignal, StaydownError, toStaydownError } from '@staydown/core';
+import { hashImage } from '@staydown/hashing';
+import { type HashIndex, type Match, type MatchResult, openIndex } from '@staydown/index';
+import { intFlag, parseCommandArgs, usage } from '../args.js';
+import { type CommandIo, ExitCode } from '../io.js';
 
-export async function run(_argv: string[], _io: CommandIo): Promise<number> {
-  throw new StaydownError(ErrorCodes.USAGE, 'this command is not built yet');
+/**
+ * `staydown match` — looks hashes (or image files, hashed first) up in an index.
+ */
+
+const HELP = `usage: staydown match --db DIR [--signal S] [--max-distance N] [--list NAME]... [--json] (HEX... | --file PATH...)
+
+Matches hashes against the index in DIR. HEX arguments are hashes of --signal (default pdq);
+each --file is hashed first (all signals) and every signal is matched.
+  --max-distance N  largest distance that counts (default: each list's threshold, else the
+                    signal's: pdq 31, blockhash 10; exact digests always 0)
+  --list NAME       only matches in this list (repeatable); allow-lists still suppress
+  --json            one line per query: {"query","signal","matches":[{"list","label","ref",
+                    "hash","distance"}],"suppressed":[...],"allowedBy":[...]}; a failed query
+                    has "error" instead
+
+Matches that an allow-list entry (known false positive) explains at least as well are listed
+under "suppressed", not "matches".
+exit codes: 0 every query ran (matched or not), 1 some query failed (bad hash, unreadable
+or undecodable file), 2 usage error
+`;
+
+interface MatchQuery {
+  query: string;
+  kind: 'hex' | 'file';
+}
+
+export async function run(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    db: { type: 'string' },
+    signal: { type: 'string', default: 'pdq' },
+    'max-distance': { type: 'string' },
+    list: { type: 'string', multiple: true },
+    file: { type: 'string', multiple: true },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return ExitCode.OK;
+  }
+  if (!values.db) throw usage('--db DIR is required (the index directory)');
+  let signal: string;
+  try {
+    signal = getSignal(String(values.signal)).name;
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
+  const maxDistance =
+    values['max-distance'] === undefined ? undefined : intFlag('max-distance', values['max-distance'], 0);
+  const queries: MatchQuery[] = [
+    ...positionals.map((query) => ({ query, kind: 'hex' as const })),
+    ...(values.file ?? []).map((query) => ({ query, kind: 'file' as const })),
+  ];
+  if (queries.length === 0) throw usage('nothing to match: give HEX hashes or --file PATH');
+  const lists = values.list;
+
+  const index = await openIndex(path.resolve(io.cwd, values.db), { readOnly: true });
+  let failed = false;
+  try {
+    for (const name of lists ?? []) {
+      if (!index.lists().some((l) => l.name === name)) {
+        throw new StaydownError(ErrorCodes.UNKNOWN_LIST, `no list named ${JSON.stringify(name)} in the index`, {
+          details: { list: name },
+        });
+      }
+    }
+    for (const q of queries) {
+      const shownSignal = q.kind === 'hex' ? signal : 'image';
+      try {
+        const result =
+          q.kind === 'hex'
+            ? index.search(signal, q.query, { maxDistance, lists })
+            : await matchFile(index, path.resolve(io.cwd, q.query), maxDistance, lists);
+        write(io, values.json, q.query, shownSignal, result);
+      } catch (error) {
+        const e = toStaydownError(error);
+        if (e.code === ErrorCodes.INVALID_OPTION) throw new StaydownError(ErrorCodes.USAGE, e.message);
+        failed = true;
+        if (values.json) {
+          io.stdout.write(`${JSON.stringify({ query: q.query, signal: shownSignal, error: e.toJSON() })}\n`);
+        } else io.stderr.write(`${q.query}: ${e.message} [${e.code}]\n`);
+      }
+    }
+  } finally {
+    await index.close();
+  }
+  return failed ? ExitCode.FAILED : ExitCode.OK;
+}
+
+/** Hashes a file with every signal and matches each one (at --max-distance when given). */
+async function matchFile(
+  index: HashIndex,
+  file: string,
+  maxDistance: number | undefined,
+  lists: string[] | undefined,
+): Promise<MatchResult> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new StaydownError(ErrorCodes.READ_FAILED, `cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const hashes = await hashImage(bytes);
+  if (maxDistance === undefined) return index.matchHashes({ ...hashes }, { lists });
+  const merged: MatchResult = { matches: [], suppressed: [], allowedBy: [] };
+  for (const [name, value] of Object.entries(hashes)) {
+    if (typeof value !== 'string' || !isSignal(name)) continue;
+    const perceptual = getSignal(name).kind === 'perceptual';
+    const r = index.search(name, value, { lists, maxDistance: perceptual ? maxDistance : undefined });
+    merged.matches.push(...r.matches);
+    merged.suppressed.push(...r.suppressed);
+    merged.allowedBy.push(...r.allowedBy);
+  }
+  for (const part of [merged.matches, merged.suppressed, merged.allowedBy])
+    part.sort((a, b) => a.distance - b.distance);
+  return merged;
+}
+
+function isSignal(name: string): boolean {
+  try {
+    getSignal(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const shape = (m: Match) => ({
+  signal: m.signal,
+  list: m.list,
+  label: m.label,
+  ref: m.ref,
+  hash: m.hash,
+  distance: m.distance,
+});
+
+function write(io: CommandIo, json: boolean, query: string, signal: string, result: MatchResult): void {
+  if (json) {
+    io.stdout.write(
+      `${JSON.stringify({
+        query,
+        signal,
+        matches: result.matches.map(shape),
+        suppressed: result.suppressed.map(shape),
+        allowedBy: result.allowedBy.map(shape),
+      })}\n`,
+    );
+    return;
+  }
+  const n = result.matches.length;
+  const s = result.suppressed.length;
+  io.stdout.write(
+    `${query}: ${n === 0 ? 'no match' : `${n} match${n === 1 ? '' : 'es'}`}${s ? `, ${s} suppressed by an allow-list` : ''}\n`,
+  );
+  const line = (m: Match, note = '') =>
+    `  ${m.list}\t${m.signal} d=${m.distance}\t${m.label ?? '-'}\t${m.ref ?? '-'}\t${m.hash}${note}\n`;
+  for (const m of result.matches) io.stdout.write(line(m));
+  for (const m of result.suppressed) io.stdout.write(line(m, '\t(suppressed)'));
+  for (const m of result.allowedBy) io.stdout.write(line(m, '\t(allow-list)'));
 }

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CommandIo } from '../io.js';
+import { main } from '../main.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-cli-index-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function memoryIo(): CommandIo & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  return { stdout, stderr, isTTY: false, env: {}, cwd: tmp, out: () => out, err: () => err };
+}
+
+async function staydown(...args: string[]) {
+  const io = memoryIo();
+  const code = await main(args, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+const P1 = '1'.repeat(64);
+const P2 = '3'.repeat(64);
+const M1 = 'a'.repeat(32);
+
+describe('staydown index', () => {
+  it('imports, reports bad lines with their numbers and exits 1, then is idempotent', async () => {
+    writeFileSync(
+      path.join(tmp, 'police.csv'),
+      `signal,hash,list,label,ref\npdq,${P1},police,A,c1\npdq,123,police,A,c2\nmd5,${M1},police,B,c3\n`,
+    );
+    const first = await staydown('index', 'import', '--db', 'db1', 'police.csv');
+    expect(first.code).toBe(1);
+    expect(first.err).toContain('police.csv:3: pdq hash must be 64 hex digits');
+    expect(first.out).toContain('police.csv: 2 added, 0 already present, 1 bad lines (csv)');
+    const again = await staydown('index', 'import', '--db', 'db1', '--json', 'police.csv');
+    expect(JSON.parse(again.out)).toMatchObject({ added: 0, existing: 2, rejected: 1 });
+  });
+
+  it('refuses the whole file under --strict', async () => {
+    writeFileSync(path.join(tmp, 'bad.txt'), `${P1}\nnot-a-hash\n`);
+    const r = await staydown('index', 'import', '--db', 'db2', '--strict', 'bad.txt');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('bad.txt:2:');
+    expect(r.err).toContain('nothing imported');
+    const stats = await staydown('index', 'stats', '--db', 'db2', '--json');
+    expect(JSON.parse(stats.out).totalEntries).toBe(0);
+  });
+
+  it('manages lists: enable, disable, allow, threshold, delete; stats and list', async () => {
+    writeFileSync(path.join(tmp, 'logos.txt'), `${P2}\n`);
+    expect((await staydown('index', 'import', '--db', 'db1', '--list', 'logos', 'logos.txt')).code).toBe(0);
+    expect((await staydown('index', 'allow', '--db', 'db1', 'logos')).code).toBe(0);
+    expect((await staydown('index', 'threshold', '--db', 'db1', 'police', '20')).code).toBe(0);
+    expect((await staydown('index', 'disable', '--db', 'db1', 'police')).code).toBe(0);
+    const lists = (await staydown('index', 'list', '--db', 'db1', '--json')).out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lists.map((l) => [l.name, l.enabled, l.allow, l.thresholds, l.counts])).toEqual([
+      ['logos', true, true, {}, { pdq: 1 }],
+      ['police', false, false, { pdq: 20 }, { md5: 1, pdq: 1 }],
+    ]);
+    expect((await staydown('index', 'enable', '--db', 'db1', 'police')).code).toBe(0);
+    const stats = await staydown('index', 'stats', '--db', 'db1');
+    expect(stats.out).toContain('3 entries in 2 lists');
+    expect(stats.out).toMatch(/pdq\s+2 entries/);
+    expect((await staydown('index', 'disable', '--db', 'db1', 'nope')).code).toBe(1);
+    expect((await staydown('index', 'threshold', '--db', 'db1', 'police', '999')).code).toBe(2);
+    expect((await staydown('index', 'threshold', '--db', 'db1', 'police', 'x')).code).toBe(2);
+    expect((await staydown('index', 'frobnicate', '--db', 'db1')).code).toBe(2);
+    expect((await staydown('index', 'stats')).code).toBe(2);
+    expect((await staydown('index', 'import', '--db', 'db1', '--format', 'xml', 'x.xml')).code).toBe(2);
+    expect((await staydown('index', 'stats', '--db', 'missing')).code).toBe(1);
+  });
+
+  it('exports in every format, and an exported CSV imports losslessly elsewhere', async () => {
+    const csv = await staydown('index', 'export', '--db', 'db1', '--list', 'police');
+    expect(csv.code).toBe(0);
+    expect(csv.out.split('\n')[0]).toBe('signal,hash,list,label,ref,added_at,source');
+    writeFileSync(path.join(tmp, 'exchange.csv'), csv.out);
+    expect((await staydown('index', 'import', '--db', 'db3', 'exchange.csv')).code).toBe(0);
+    expect((await staydown('index', 'export', '--db', 'db3')).out).toBe(csv.out);
+    expect((await staydown('index', 'export', '--db', 'db1', '--format', 'hma')).out).toBe(
+      `video_md5 ${M1}\npdq ${P1}\npdq ${P2}\n`,
+    );
+    expect((await staydown('index', 'export', '--db', 'db1', '--format', 'text', '--list', 'logos')).out).toBe(
+      `${P2}\n`,
+    );
+    const jsonl = (await staydown('index', 'export', '--db', 'db1', '--format', 'jsonl')).out.trim().split('\n');
+    expect(JSON.parse(jsonl[0])).toMatchObject({ signal: 'md5', hash: M1, list: 'police', label: 'B', ref: 'c3' });
+  });
+
+  it('prints help', async () => {
+    const r = await staydown('index', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('usage: staydown index');
+  });
+});

@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { hashImage } from '@staydown/hashing';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandIo } from '../io.js';
+import { main } from '../main.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-cli-match-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function staydown(...args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const io: CommandIo = { stdout, stderr, isTTY: false, env: {}, cwd: tmp };
+  const code = await main(args, io);
+  return {
+    code,
+    out,
+    err,
+    json: () =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+  };
+}
+
+const base = 'f'.repeat(56);
+const near = (bits: number) => base + ((1 << bits) - 1).toString(16).padStart(8, '0');
+const H0 = near(0);
+
+/** A synthetic test image (never real material): a colour gradient. */
+async function syntheticImage(file: string): Promise<string> {
+  const width = 96;
+  const height = 64;
+  const data = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < width * height; i++) {
+    data[i * 3] = (i % width) * 2;
+    data[i * 3 + 1] = Math.floor(i / width) * 3;
+    data[i * 3 + 2] = ((i % width) ^ Math.floor(i / width)) & 255;
+  }
+  const png = await sharp(data, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+  writeFileSync(path.join(tmp, file), png);
+  return file;
+}
+
+describe('staydown match', () => {
+  let image: string;
+  let imagePdq: string;
+  beforeAll(async () => {
+    image = await syntheticImage('gradient.png');
+    const hashes = await hashImage(await sharp(path.join(tmp, image)).png().toBuffer());
+    imagePdq = hashes.pdq!;
+    writeFileSync(
+      path.join(tmp, 'list.jsonl'),
+      [
+        { signal: 'pdq', hash: near(5), list: 'police', label: 'A', ref: 'case-1' },
+        { signal: 'pdq', hash: near(25), list: 'partner', label: 'B', ref: 'case-2' },
+        { signal: 'md5', hash: hashes.md5, list: 'police', label: 'C', ref: 'case-3' },
+        { signal: 'pdq', hash: imagePdq, list: 'police', label: 'D', ref: 'case-4' },
+      ]
+        .map((e) => JSON.stringify(e))
+        .join('\n'),
+    );
+    expect((await staydown('index', 'import', '--db', 'db', 'list.jsonl')).code).toBe(0);
+  });
+
+  it('prints one JSON line per query, sorted by distance', async () => {
+    const r = await staydown('match', '--db', 'db', '--json', H0, near(30));
+    expect(r.code).toBe(0);
+    const [a, b] = r.json();
+    expect(a).toMatchObject({ query: H0, signal: 'pdq', suppressed: [] });
+    expect(a.matches.map((m: { list: string; distance: number }) => [m.list, m.distance])).toEqual([
+      ['police', 5],
+      ['partner', 25],
+    ]);
+    expect(a.matches[0]).toMatchObject({ label: 'A', ref: 'case-1', hash: near(5) });
+    expect(b.matches.map((m: { distance: number }) => m.distance)).toEqual([5, 25]);
+  });
+
+  it('honours --max-distance and --list, and reports a bad query without stopping', async () => {
+    const r = await staydown('match', '--db', 'db', '--json', '--max-distance', '10', H0, 'xyz');
+    expect(r.code).toBe(1);
+    const [a, bad] = r.json();
+    expect(a.matches).toHaveLength(1);
+    expect(bad).toMatchObject({ query: 'xyz', error: { code: 'INVALID_HASH' } });
+    const only = await staydown('match', '--db', 'db', '--json', '--list', 'partner', H0);
+    expect(only.json()[0].matches.map((m: { list: string }) => m.list)).toEqual(['partner']);
+    expect((await staydown('match', '--db', 'db', '--list', 'nope', H0)).code).toBe(1);
+  });
+
+  it('matches exact digests with --signal and prints a readable table without --json', async () => {
+    const hashes = await hashImage(await sharp(path.join(tmp, image)).png().toBuffer());
+    const r = await staydown('match', '--db', 'db', '--signal', 'md5', hashes.md5!);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`${hashes.md5}: 1 match`);
+    expect(r.out).toMatch(/police\tmd5 d=0\tC\tcase-3/);
+  });
+
+  it('hashes --file arguments with every signal and matches them', async () => {
+    const r = await staydown('match', '--db', 'db', '--json', '--file', image, '--file', 'missing.png');
+    expect(r.code).toBe(1);
+    const [found, missing] = r.json();
+    expect(found.matches.map((m: { signal: string; label: string }) => [m.signal, m.label]).sort()).toEqual([
+      ['md5', 'C'],
+      ['pdq', 'D'],
+    ]);
+    expect(missing.error.code).toBe('READ_FAILED');
+  });
+
+  it('shows allow-list suppression', async () => {
+    writeFileSync(path.join(tmp, 'logos.txt'), `${H0}\n`);
+    expect((await staydown('index', 'import', '--db', 'db', '--list', 'logos', 'logos.txt')).code).toBe(0);
+    expect((await staydown('index', 'allow', '--db', 'db', 'logos')).code).toBe(0);
+    const [r] = (await staydown('match', '--db', 'db', '--json', H0)).json();
+    expect(r.matches).toEqual([]);
+    expect(r.suppressed.map((m: { list: string }) => m.list)).toEqual(['police', 'partner']);
+    expect(r.allowedBy).toMatchObject([{ list: 'logos', distance: 0 }]);
+  });
+
+  it('rejects usage errors with exit 2', async () => {
+    expect((await staydown('match', '--db', 'db')).code).toBe(2);
+    expect((await staydown('match', H0)).code).toBe(2);
+    expect((await staydown('match', '--db', 'db', '--signal', 'nope', H0)).code).toBe(2);
+    expect((await staydown('match', '--db', 'db', '--max-distance', '-3', H0)).code).toBe(2);
+    expect((await staydown('match', '--db', 'db', '--max-distance', '999', H0)).code).toBe(2);
+    expect((await staydown('match', '--help')).out).toContain('exit codes');
+  });
+});
