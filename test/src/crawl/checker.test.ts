@@ -52,6 +52,12 @@ describe('checker against the fault server: images', () => {
     expect(seen?.userAgent).toMatch(/^Staydown\/0\.1 \(\+removal-order verification\)/);
   });
 
+  it('keeps the URL exactly as given and reports the normalised final URL', async () => {
+    const given = `HTTP://HOST1.test:${server.port}/image.jpg#top`;
+    const obs = await checker.check(given, expected);
+    expect(obs).toMatchObject({ url: given, finalUrl: server.url('/image.jpg', 'host1.test'), verdict: 'PRESENT' });
+  });
+
   it('finds a resized, re-encoded copy by PDQ: PRESENT', async () => {
     const obs = await checker.check(server.url('/resized.webp'), expected);
     expect(obs.verdict).toBe('PRESENT');

@@ -75,7 +75,7 @@ class CrawlChecker implements Checker {
       let attempts = 0;
       for (;;) {
         attempts++;
-        const observation = await this.attempt(start, expected, signal);
+        const observation = await this.attempt(url, start, expected, signal);
         observation.attempts = attempts;
         if (!isTransient(observation.reason) || attempts > this.options.retries) return observation;
         const retryAfter = observation.retryAfterMs;
@@ -105,12 +105,17 @@ class CrawlChecker implements Checker {
   }
 
   /** One attempt: follow redirects to the final response, then judge what it holds. */
-  private async attempt(start: URL, expected: NormalizedExpectation[], signal: AbortSignal): Promise<CheckObservation> {
+  private async attempt(
+    requested: string,
+    start: URL,
+    expected: NormalizedExpectation[],
+    signal: AbortSignal,
+  ): Promise<CheckObservation> {
     const requestedAt = new Date().toISOString();
     const followed = await this.follow(start, signal);
     const { result } = followed;
     const observation: CheckObservation = {
-      url: start.href,
+      url: requested, // exactly as the order gave it, so evidence joins back to the order
       finalUrl: followed.url.href,
       redirects: followed.redirects,
       resolvedIp: followed.resolvedIp,

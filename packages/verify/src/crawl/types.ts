@@ -72,7 +72,9 @@ export interface MediaObservation {
 }
 
 export interface CheckObservation {
+  /** The URL exactly as passed to check(). */
   url: string;
+  /** The last URL requested (normalised by the WHATWG URL parser, fragment dropped). */
   finalUrl: string;
   redirects: RedirectHop[];
   /** The vetted address the final connection was pinned to (null for refused/unresolved). */
