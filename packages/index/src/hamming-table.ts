@@ -147,12 +147,18 @@ export class HammingTable {
 
   /**
    * Calls `onHit(id, distance)` for every record within `maxDistance` of `query` (32 bytes).
-   * A record is reported once. Returns how it searched, for benchmarks and tests.
+   * A record is reported once. `forceScan` skips the tables (the brute-force baseline).
+   * Returns how it searched, for benchmarks and tests.
    */
-  search(query: Uint8Array, maxDistance: number, onHit: (id: number, distance: number) => void): 'index' | 'scan' {
+  search(
+    query: Uint8Array,
+    maxDistance: number,
+    onHit: (id: number, distance: number) => void,
+    forceScan = false,
+  ): 'index' | 'scan' {
     if (this.count === 0) return 'scan';
     new Uint8Array(this.memory.buffer, QUERY_AT, RECORD_BYTES).set(query);
-    if (this.lengths.length === 0 || !this.indexIsCheaper(maxDistance)) {
+    if (forceScan || this.lengths.length === 0 || !this.indexIsCheaper(maxDistance)) {
       this.scan(maxDistance, onHit);
       return 'scan';
     }

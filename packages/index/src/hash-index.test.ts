@@ -46,6 +46,7 @@ describe('HashIndex: exact against brute force through adds, removes and reopeni
             const hex = query.toString('hex');
             const result = index.search('pdq', hex, { maxDistance: r });
             expect(keys(result)).toEqual(expected(model, hex, r));
+            expect(keys(index.search('pdq', hex, { maxDistance: r, strategy: 'scan' }))).toEqual(keys(result));
             expect(result.matches.map((m) => m.distance)).toEqual(
               [...result.matches.map((m) => m.distance)].sort((a, b) => a - b),
             );

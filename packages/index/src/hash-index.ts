@@ -29,6 +29,11 @@ export interface SearchOptions {
   maxDistance?: number;
   /** Only matches in these lists (allow-lists still suppress). Unknown names throw UNKNOWN_LIST. */
   lists?: readonly string[];
+  /**
+   * `auto` (default) lets the cost model choose between the multi-index tables and the
+   * linear scan; `scan` forces the brute-force WebAssembly scan (benchmarks, cross-checks).
+   */
+  strategy?: 'auto' | 'scan';
 }
 
 export interface EntryInput {
@@ -65,6 +70,7 @@ export class HashIndex {
   private readonly store: IndexStore;
   private readonly options: Required<IndexOptions>;
   private readonly spaces = new Map<string, SignalSpace>();
+  private listCache: { generation: number; lists: ListSettings[] } | undefined;
   private closed = false;
 
   /** @internal use openIndex() */
@@ -117,7 +123,11 @@ export class HashIndex {
   /** Starts every search call: the latest committed state, and the lists' settings once. */
   private listViews(only: readonly string[] | undefined): Map<string, ListView> {
     this.store.refreshReads();
-    const all = new Map(this.store.listSettings().map((l) => [l.name, l]));
+    const generation = this.store.listsGeneration();
+    if (this.listCache?.generation !== generation) {
+      this.listCache = { generation, lists: this.store.listSettings() };
+    }
+    const all = new Map(this.listCache.lists.map((l) => [l.name, l]));
     const wanted = only === undefined ? undefined : new Set(only);
     for (const name of wanted ?? []) {
       if (!all.has(name)) {
@@ -157,11 +167,12 @@ export class HashIndex {
       for (const list of lists.values()) if (list.enabled) radius = Math.max(radius, threshold(list));
       if (radius >= 0) {
         const seen = new Set<string>();
-        this.space(type).search(hash, radius, (found, distance) => {
+        const onHit = (found: string, distance: number) => {
           if (seen.has(found)) return;
           seen.add(found);
           collect(found, distance);
-        });
+        };
+        this.space(type).search(hash, radius, onHit, options.strategy === 'scan');
       }
     }
     return splitByAllowLists(hits, lists);
@@ -194,7 +205,8 @@ export class HashIndex {
     this.assertOpen();
     const now = new Date().toISOString();
     const normalized = entries.map((e) => normalizeEntry({ source: 'api', ...e }, now));
-    const outcome = this.store.write(normalized, true);
+    // Only a loaded search structure needs to hear of new hashes; others load fresh later.
+    const outcome = this.store.write(normalized, (signal) => this.spaces.has(signal));
     for (const [signal, g] of outcome.generations) {
       const space = this.spaces.get(signal);
       if (!space) continue;
@@ -213,7 +225,7 @@ export class HashIndex {
    */
   writeBulk(entries: readonly Entry[]): { added: number; existing: number } {
     this.assertOpen();
-    const outcome = this.store.write(entries, false);
+    const outcome = this.store.write(entries, () => false);
     return { added: outcome.added, existing: outcome.existing };
   }
 
@@ -356,10 +368,13 @@ export class HashIndex {
 /** Validates and normalises one entry; throws INVALID_HASH / UNKNOWN_SIGNAL / INVALID_OPTION. */
 export function normalizeEntry(e: EntryInput, now: string): Entry {
   const type = getSignal(e.signal);
-  const addedAt = e.addedAt === undefined ? now : new Date(e.addedAt);
-  const iso = typeof addedAt === 'string' ? addedAt : addedAt.toISOString();
-  if (Number.isNaN(Date.parse(iso))) {
-    throw new StaydownError(ErrorCodes.INVALID_OPTION, `added_at is not a date: ${JSON.stringify(e.addedAt)}`);
+  let addedAt = now;
+  if (e.addedAt !== undefined && e.addedAt !== now) {
+    const ms = e.addedAt instanceof Date ? e.addedAt.getTime() : Date.parse(e.addedAt);
+    if (Number.isNaN(ms)) {
+      throw new StaydownError(ErrorCodes.INVALID_OPTION, `added_at is not a date: ${JSON.stringify(e.addedAt)}`);
+    }
+    addedAt = new Date(ms).toISOString();
   }
   return {
     signal: type.name,
@@ -367,7 +382,7 @@ export function normalizeEntry(e: EntryInput, now: string): Entry {
     list: validateListName(e.list),
     label: emptyToNull(e.label),
     ref: emptyToNull(e.ref),
-    addedAt: iso,
+    addedAt,
     source: emptyToNull(e.source),
   };
 }

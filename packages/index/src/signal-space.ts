@@ -93,11 +93,17 @@ export class SignalSpace {
   }
 
   /** Calls onHit(hex, distance) for every stored hash within maxDistance (a hash may repeat). */
-  search(hex: string, maxDistance: number, onHit: (hash: string, distance: number) => void): 'index' | 'scan' {
+  search(
+    hex: string,
+    maxDistance: number,
+    onHit: (hash: string, distance: number) => void,
+    forceScan = false,
+  ): 'index' | 'scan' {
     const query = new Uint8Array(RECORD_BYTES);
     writeRecord(query, 0, hex);
     const hexChars = this.signal.bits / 4;
-    const mode = this.table.search(query, maxDistance, (id, d) => onHit(readHex(this.table.record(id), hexChars), d));
+    const report = (id: number, d: number) => onHit(readHex(this.table.record(id), hexChars), d);
+    const mode = this.table.search(query, maxDistance, report, forceScan);
     this.delta.search(query, maxDistance, (id, d) => onHit(readHex(this.delta.record(id), hexChars), d));
     return mode;
   }

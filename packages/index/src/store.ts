@@ -48,9 +48,14 @@ const AFTER_SEP = '\x20';
 export const entryKey = (signal: string, hash: string, list: string) => `${signal}${SEP}${hash}${SEP}${list}`;
 const countKey = (list: string, signal: string) => `count${SEP}${list}${SEP}${signal}`;
 const generationKey = (signal: string) => `gen${SEP}${signal}`;
+/** Bumped on every list settings change, so searches re-read settings only when they change. */
+const LISTS_GENERATION = 'lists-gen';
+
+let lastValidListName = '';
 
 /** List names travel in files and on command lines: printable, no separators, bounded. */
 export function validateListName(name: unknown): string {
+  if (name === lastValidListName) return name; // imports repeat one name millions of times
   if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\x00-\x1f\x7f]/.test(name)) {
     throw new StaydownError(
       ErrorCodes.INVALID_OPTION,
@@ -58,6 +63,7 @@ export function validateListName(name: unknown): string {
       { details: { list: typeof name === 'string' ? name.slice(0, 200) : null } },
     );
   }
+  lastValidListName = name;
   return name;
 }
 
@@ -126,23 +132,29 @@ export class IndexStore {
 
   /**
    * Stores entries in one transaction (all or nothing). Existing hash+list pairs are kept as
-   * they are. `trackNewHashes` reports hashes no list held before (one extra read per entry);
-   * bulk imports skip it and rebuild the search tables afterwards.
+   * they are. For signals where `trackNewHashes` says so, it reports hashes no list held
+   * before (one extra read per entry); otherwise the search tables are rebuilt on next use.
    */
-  write(batch: readonly Entry[], trackNewHashes = true): WriteOutcome {
+  write(batch: readonly Entry[], trackNewHashes: (signal: string) => boolean = () => true): WriteOutcome {
     this.assertWritable();
     const sorted = batch
       .map((e) => ({ key: entryKey(e.signal, e.hash, e.list), e }))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const outcome: WriteOutcome = { added: 0, existing: 0, newHashes: new Map(), generations: new Map() };
     const counts = new Map<string, number>();
+    let lastAddedAt = '';
+    let lastAddedMs = 0;
     this.root.transactionSync(() => {
       let lastNewHash = '';
       for (const { key, e } of sorted) {
         // A hash is new to the search tables when no list held it before this batch.
         const hashKey = `${e.signal}${SEP}${e.hash}`;
-        const hashWasKnown = !trackNewHashes || hashKey === lastNewHash || this.hasHash(e.signal, e.hash);
-        const value: StoredValue = [e.label, e.ref, Date.parse(e.addedAt), e.source];
+        const hashWasKnown = !trackNewHashes(e.signal) || hashKey === lastNewHash || this.hasHash(e.signal, e.hash);
+        if (e.addedAt !== lastAddedAt) {
+          lastAddedAt = e.addedAt;
+          lastAddedMs = Date.parse(e.addedAt);
+        }
+        const value: StoredValue = [e.label, e.ref, lastAddedMs, e.source];
         // lmdb-js returns false when noOverwrite finds the key (its typings say void).
         const stored = this.entries.putSync(key, value, { noOverwrite: true }) as unknown as boolean;
         if (!stored) {
@@ -271,9 +283,18 @@ export class IndexStore {
     return value ? { name, ...value } : undefined;
   }
 
+  listsGeneration(): number {
+    return this.meta.get(LISTS_GENERATION) ?? 0;
+  }
+
+  private bumpListsGeneration(): void {
+    this.meta.putSync(LISTS_GENERATION, this.listsGeneration() + 1);
+  }
+
   private ensureListInTxn(name: string): void {
     if (this.lists.get(name) === undefined) {
       this.lists.putSync(name, { enabled: true, allow: false, thresholds: {}, createdAt: new Date().toISOString() });
+      this.bumpListsGeneration();
     }
   }
 
@@ -290,6 +311,7 @@ export class IndexStore {
       };
       const next = { ...current, ...patch, thresholds: { ...current.thresholds, ...(patch.thresholds ?? {}) } };
       this.lists.putSync(name, next);
+      this.bumpListsGeneration();
       return { name, ...next };
     });
   }
@@ -309,6 +331,7 @@ export class IndexStore {
     }
     this.root.transactionSync(() => {
       this.lists.removeSync(name);
+      this.bumpListsGeneration();
       for (const key of [
         ...this.meta.getKeys({ start: `count${SEP}${name}${SEP}`, end: `count${SEP}${name}${AFTER_SEP}` }),
       ]) {
