@@ -1,4 +1,5 @@
 import type { Suite } from './harness.js';
+import { indexSuite } from './suites/index.js';
 import { scannerSuite } from './suites/scanner.js';
 import { verifySuite } from './suites/verify.js';
 
@@ -7,5 +8,5 @@ import { verifySuite } from './suites/verify.js';
  * (one import, one entry): hashing, index, scanner, verify.
  */
 export async function loadSuites(): Promise<Suite[]> {
-  return [scannerSuite, verifySuite];
+  return [indexSuite, scannerSuite, verifySuite];
 }
