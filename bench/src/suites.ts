@@ -1,4 +1,6 @@
 import type { Suite } from './harness.js';
+import { accuracySuite } from './suites/accuracy.js';
+import { hashingSuite } from './suites/hashing.js';
 import { indexSuite } from './suites/index.js';
 import { scannerSuite } from './suites/scanner.js';
 import { verifySuite } from './suites/verify.js';
@@ -8,5 +10,5 @@ import { verifySuite } from './suites/verify.js';
  * (one import, one entry): hashing, index, scanner, verify.
  */
 export async function loadSuites(): Promise<Suite[]> {
-  return [indexSuite, scannerSuite, verifySuite];
+  return [hashingSuite, indexSuite, scannerSuite, verifySuite, accuracySuite];
 }
