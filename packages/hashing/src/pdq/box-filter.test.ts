@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxFilterLine, jaroszBlur, jaroszWindow } from './box-filter.js';
+import { boxFilterColumns, boxFilterLine, jaroszBlur, jaroszWindow } from './box-filter.js';
 
 const run = (line: number[], window: number) => {
   const input = Float32Array.from(line);
@@ -47,5 +47,21 @@ describe('Jarosz box filter', () => {
     boxFilterLine(col, out, 0, 3, 2, 3);
     expect([out[0], out[2], out[4]]).toEqual([1.5, 2, 2.5]);
     expect([out[1], out[3], out[5]]).toEqual([0, 0, 0]);
+  });
+
+  it('filters all columns at once bit-identically to one column at a time', () => {
+    for (const [width, height, window] of [
+      [7, 300, 3],
+      [5, 40, 1],
+      [9, 129, 2],
+      [3, 1600, 13],
+    ]) {
+      const input = Float32Array.from({ length: width * height }, (_, i) => Math.fround(((i * 7919) % 2551) / 10.3));
+      const expected = new Float32Array(width * height);
+      for (let x = 0; x < width; x++) boxFilterLine(input, expected, x, height, width, window);
+      const actual = new Float32Array(width * height);
+      boxFilterColumns(input, actual, width, height, window, new Float32Array(width));
+      expect(actual).toEqual(expected);
+    }
   });
 });
