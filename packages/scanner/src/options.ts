@@ -21,13 +21,27 @@ export interface ScannerOptions {
   maxFileBytes?: number;
   /** How long an idle thread is kept before piscina ends it. Default 5 minutes. */
   idleTimeoutMs?: number;
+  /**
+   * How long one task may keep a thread (a decoder spinning on a hostile file) before the
+   * thread is ended and replaced and the input reported `WORKER_TIMEOUT`. Counted from when the
+   * task is queued, with `tasksPerThread` times this allowance so waiting in the queue is
+   * covered. Default 60 s.
+   */
+  taskTimeoutMs?: number;
   /** Lists to match against (default: all) when the scanner has an index. */
   lists?: readonly string[];
   /**
    * Test-only fault injection: a worker whose input starts with `exitOnPrefix` (ASCII) calls
-   * `process.exit()`, which kills its thread as a native decoder crash would. Never set in production.
+   * `process.exit()`, which kills its thread as a native decoder crash would; one starting with
+   * `hangOnPrefix` keeps its thread busy forever, as a spinning decoder would. Never set in production.
    */
-  faultInjection?: { exitOnPrefix?: string };
+  faultInjection?: FaultInjection;
+}
+
+/** Test-only hooks that make a worker fail the way native code can. */
+export interface FaultInjection {
+  exitOnPrefix?: string;
+  hangOnPrefix?: string;
 }
 
 export interface ResolvedScannerOptions {
@@ -39,8 +53,9 @@ export interface ResolvedScannerOptions {
   maxBufferedResults: number;
   maxFileBytes: number;
   idleTimeoutMs: number;
+  taskTimeoutMs: number;
   lists: readonly string[] | undefined;
-  faultInjection: { exitOnPrefix?: string } | undefined;
+  faultInjection: FaultInjection | undefined;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
@@ -68,6 +83,7 @@ export function resolveScannerOptions(options: ScannerOptions = {}): ResolvedSca
       hash.limits?.maxBytes ?? DEFAULT_DECODE_LIMITS.maxBytes,
     ),
     idleTimeoutMs: positiveInt('idleTimeoutMs', options.idleTimeoutMs, 5 * 60_000),
+    taskTimeoutMs: positiveInt('taskTimeoutMs', options.taskTimeoutMs, 60_000),
     lists: options.lists,
     faultInjection: options.faultInjection,
   };

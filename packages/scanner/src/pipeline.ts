@@ -184,13 +184,19 @@ export class ScanRun {
     const task: WorkerTask = { items: batch.map(({ bytes }, key) => ({ key, bytes })) };
     // The bytes own their ArrayBuffers (see sources.ts), so moving them copies nothing.
     const transferList = batch.map(({ bytes }) => bytes.buffer as ArrayBuffer);
+    // Aborting a running task makes piscina end its thread and start a fresh one.
+    const { taskTimeoutMs, tasksPerThread } = this.#deps.options;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), taskTimeoutMs * tasksPerThread);
+    const signal = AbortSignal.any([this.#controller.signal, deadline.signal]);
     this.#deps.pool
-      .run(task, { transferList, signal: this.#controller.signal })
+      .run(task, { transferList, signal })
       .then(
         (outcomes) => this.#onOutcomes(batch, outcomes),
-        (error) => this.#onTaskFailed(batch, error),
+        (error) => this.#onTaskFailed(batch, error, deadline.signal.aborted),
       )
       .finally(() => {
+        clearTimeout(timer);
         this.#tasks--;
         this.#outstanding--;
         this.#flushIfIdle();
@@ -220,18 +226,30 @@ export class ScanRun {
     });
   }
 
-  #onTaskFailed(batch: Loaded[], error: unknown): void {
+  #onTaskFailed(batch: Loaded[], error: unknown, timedOut: boolean): void {
     if (this.#aborted || this.#controller.signal.aborted) {
       for (const { item } of batch) this.#hashed.push({ item, error: abortedError().toJSON() });
       return;
     }
-    // The worker died (piscina replaces it). Batch-mates that can be read again are retried
-    // one by one, so only the input that kills a worker on its own is reported.
+    // The worker died or was ended for taking too long (piscina replaces it). Batch-mates that
+    // can be read again are retried one by one, so only the input that fails alone is reported.
     const reason = (error as Error)?.message ?? String(error);
     for (const { item } of batch) {
       if (batch.length > 1 && item.reloadable) this.#retryAlone(item);
-      else this.#hashed.push({ item, error: crashedError(reason, batch.length) });
+      else {
+        const failure = timedOut ? this.#timeoutError(batch.length) : crashedError(reason, batch.length);
+        this.#hashed.push({ item, error: failure });
+      }
     }
+  }
+
+  #timeoutError(batchSize: number): ScanError {
+    const limitMs = this.#deps.options.taskTimeoutMs * this.#deps.options.tasksPerThread;
+    return {
+      code: ErrorCodes.WORKER_TIMEOUT,
+      message: `hashing this input took longer than ${limitMs} ms; its thread was ended and replaced and the scan went on`,
+      details: { limitMs, batchSize },
+    };
   }
 
   #retryAlone(item: SourceItem): void {

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@staydown/core';
 import type { HashOptions, ImageHashes } from '@staydown/hashing';
 import type { Match } from '@staydown/index';
+import type { FaultInjection } from './options.js';
 
 /** An error as it appears in a result: stable code, readable message, optional context. */
 export interface ScanError {
@@ -54,5 +55,5 @@ export type WorkerOutcome = { key: number; hashes: ImageHashes } | { key: number
 /** Set once per pool through piscina's workerData. */
 export interface WorkerConfig {
   hash: HashOptions;
-  faultInjection?: { exitOnPrefix?: string };
+  faultInjection?: FaultInjection;
 }

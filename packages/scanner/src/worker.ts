@@ -8,10 +8,15 @@ import { workerData } from 'piscina';
 import type { WorkerConfig, WorkerOutcome, WorkerTask } from './types.js';
 
 const config = workerData as WorkerConfig;
-const exitPrefix =
-  config.faultInjection?.exitOnPrefix === undefined
-    ? undefined
-    : Buffer.from(config.faultInjection.exitOnPrefix, 'ascii');
+const prefix = (text: string | undefined) => (text === undefined ? undefined : Buffer.from(text, 'ascii'));
+const exitPrefix = prefix(config.faultInjection?.exitOnPrefix);
+const hangPrefix = prefix(config.faultInjection?.hangOnPrefix);
+
+/** Test-only: keeps this thread busy until it is terminated, as a decoder stuck in a loop would. */
+function spinForever(): never {
+  const spins = new Int32Array(1);
+  for (;;) Atomics.add(spins, 0, 1);
+}
 
 function startsWith(bytes: Uint8Array, prefix: Buffer): boolean {
   if (bytes.length < prefix.length) return false;
@@ -24,6 +29,7 @@ export default async function hashBatch(task: WorkerTask): Promise<WorkerOutcome
   for (const { key, bytes } of task.items) {
     // Test-only: simulates a native decoder crash, which ends this thread and everything on it.
     if (exitPrefix && startsWith(bytes, exitPrefix)) process.exit(70);
+    if (hangPrefix && startsWith(bytes, hangPrefix)) spinForever();
     try {
       outcomes.push({ key, hashes: await hashImage(bytes, config.hash) });
     } catch (error) {

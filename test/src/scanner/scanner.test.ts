@@ -257,3 +257,30 @@ describe('scanner with an index', () => {
     }
   });
 });
+
+describe('scanner against a spinning decoder', () => {
+  it('ends a thread that takes too long, reports WORKER_TIMEOUT for that input only, and goes on', async () => {
+    const HANG = 'STAYDOWN-TEST-HANG';
+    const images = await Promise.all([0, 1, 2, 3].map((i) => syntheticImage(300 + i, { width: 64, height: 64 })));
+    const scanner = createScanner({
+      threads: 2,
+      taskTimeoutMs: 1500,
+      batch: { maxItems: 3 },
+      faultInjection: { hangOnPrefix: HANG },
+    });
+    try {
+      const inputs: ScanInput[] = [
+        ...images.slice(0, 2).map((bytes, i) => ({ id: `g${i}`, bytes })),
+        { id: 'spinner', bytes: Buffer.from(`${HANG} decoder loop stand-in`) },
+        ...images.slice(2).map((bytes, i) => ({ id: `g${i + 2}`, bytes })),
+      ];
+      const results = byId(await collect(scanner.scan(inputs)));
+      expect(results.size).toBe(5);
+      expect(results.get('spinner')?.error?.code).toBe('WORKER_TIMEOUT');
+      for (let i = 0; i < 4; i++) expect(results.get(`g${i}`)?.hashes?.pdq, `g${i}`).toBeDefined();
+      expect((await collect(scanner.scanBuffers(images.slice(0, 2)))).every((r) => r.hashes)).toBe(true);
+    } finally {
+      await scanner.close();
+    }
+  });
+});
