@@ -69,8 +69,8 @@ class CrawlChecker implements Checker {
     }
     const expected = normalizeExpectations(expect);
     const start = parseTargetUrl(url);
-    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
-    setMaxListeners(0, signal); // a page's media requests all listen on it
+    const link = linkSignals(this.closing.signal, options.signal);
+    const { signal } = link;
     try {
       let attempts = 0;
       for (;;) {
@@ -94,6 +94,8 @@ class CrawlChecker implements Checker {
         throw new StaydownError(ErrorCodes.ABORTED, `check of ${start.href} was aborted`, { cause: err });
       }
       throw toStaydownError(err);
+    } finally {
+      link.dispose();
     }
   }
 
@@ -362,6 +364,30 @@ class CrawlChecker implements Checker {
       signal,
     );
   }
+}
+
+/**
+ * One signal that aborts when either the checker closes or the caller aborts. Built by hand
+ * rather than with AbortSignal.any, whose dependants accumulate on the long-lived close signal
+ * (Node 20); `dispose` unhooks it when the check ends.
+ */
+function linkSignals(closing: AbortSignal, caller: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
+  if (!caller) return { signal: closing, dispose() {} };
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // a page's media requests all listen on it
+  const onClosing = () => controller.abort(closing.reason);
+  const onCaller = () => controller.abort(caller.reason);
+  if (closing.aborted) onClosing();
+  else if (caller.aborted) onCaller();
+  closing.addEventListener('abort', onClosing, { once: true });
+  caller.addEventListener('abort', onCaller, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      closing.removeEventListener('abort', onClosing);
+      caller.removeEventListener('abort', onCaller);
+    },
+  };
 }
 
 function parseTargetUrl(url: string): URL {

@@ -226,18 +226,21 @@ export async function fetchOnce(
   const chunks: Buffer[] = [];
   const digest = createHash('sha256');
   let bytesRead = 0;
-  // Remembered here: the pipeline may report a follow-on error (premature close) instead.
-  let overflow: BodyTooLarge | null = null;
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new BodyDeadline('body deadline')), settings.timeouts.bodyMs);
-  const stop = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+  // Remembered here: a stream may report a follow-on error (premature close) instead.
+  let failure: BodyTooLarge | BodyDeadline | null = null;
+  // The whole-body deadline destroys the response; the caller's signal is already wired to it by
+  // undici. (No AbortSignal.any here: on Node 20 its dependants pile up on a long-lived signal.)
+  const timer = setTimeout(() => {
+    failure = new BodyDeadline('body deadline');
+    raw.destroy(failure);
+  }, settings.timeouts.bodyMs);
   // Counted after content-decoding, so a small compressed body cannot inflate past the limit.
   const collect = async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) {
       bytesRead += chunk.length;
       if (bytesRead > settings.maxBodyBytes) {
-        overflow = new BodyTooLarge(`body over ${settings.maxBodyBytes} bytes`);
-        throw overflow;
+        failure = new BodyTooLarge(`body over ${settings.maxBodyBytes} bytes`);
+        throw failure;
       }
       chunks.push(chunk);
       digest.update(chunk);
@@ -246,11 +249,12 @@ export async function fetchOnce(
   // The variadic pipeline overloads do not type a spread of decoders; the call is the documented form.
   const run = pipeline as unknown as (...stages: unknown[]) => Promise<void>;
   try {
-    await run(raw, ...decoders, collect, { signal: stop });
+    // Plain bodies are iterated directly: a pipeline costs an AbortController per response.
+    await (decoders.length === 0 ? collect(raw) : run(raw, ...decoders, collect));
   } catch (err) {
     raw.destroy();
     if (signal?.aborted) throw err;
-    const cause = overflow ?? (deadline.signal.aborted ? deadline.signal.reason : err);
+    const cause = failure ?? err;
     return {
       ok: false,
       reason: bodyFailureReason(cause),
