@@ -1,6 +1,6 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import type { SignalType } from '@staydown/core';
+import { ErrorCodes, type SignalType, StaydownError } from '@staydown/core';
 import { HammingTable, LinearStore, RECORD_BYTES } from './hamming-table.js';
 import type { IndexStore } from './store.js';
 
@@ -32,6 +32,13 @@ export class SignalSpace {
 
   /** Loads the snapshot when it matches the store's generation, else rebuilds from the store. */
   static load(store: IndexStore, signal: SignalType, useSnapshot: boolean): SignalSpace {
+    if (signal.bits > RECORD_BYTES * 8 || signal.bits % 8 !== 0) {
+      throw new StaydownError(
+        ErrorCodes.INVALID_OPTION,
+        `perceptual signal ${signal.name} has ${signal.bits} bits; the index searches whole bytes up to 256 bits`,
+        { details: { signal: signal.name, bits: signal.bits } },
+      );
+    }
     const generation = store.generation(signal.name);
     const file = SignalSpace.snapshotPath(store.dir, signal.name);
     if (useSnapshot) {

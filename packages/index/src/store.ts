@@ -137,33 +137,41 @@ export class IndexStore {
    */
   write(batch: readonly Entry[], trackNewHashes: (signal: string) => boolean = () => true): WriteOutcome {
     this.assertWritable();
-    const sorted = batch
-      .map((e) => ({ key: entryKey(e.signal, e.hash, e.list), e }))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const outcome: WriteOutcome = { added: 0, existing: 0, newHashes: new Map(), generations: new Map() };
+    // Per-batch caches: an import repeats one list, signal and date millions of times.
     const counts = new Map<string, number>();
+    const listsSeen = new Set<string>();
+    const tracked = new Map<string, boolean>();
     let lastAddedAt = '';
     let lastAddedMs = 0;
+    let lastCountKey = '';
+    let lastList = '';
+    let lastSignal = '';
     this.root.transactionSync(() => {
-      let lastNewHash = '';
-      for (const { key, e } of sorted) {
-        // A hash is new to the search tables when no list held it before this batch.
-        const hashKey = `${e.signal}${SEP}${e.hash}`;
-        const hashWasKnown = !trackNewHashes(e.signal) || hashKey === lastNewHash || this.hasHash(e.signal, e.hash);
+      for (const e of batch) {
+        let track = tracked.get(e.signal);
+        if (track === undefined) {
+          track = trackNewHashes(e.signal);
+          tracked.set(e.signal, track);
+        }
+        // A hash is new to the search tables when no list held it before (this transaction
+        // sees its own writes, so a hash repeated within the batch is reported once).
+        const isNewHash = track && !this.hasHash(e.signal, e.hash);
         if (e.addedAt !== lastAddedAt) {
           lastAddedAt = e.addedAt;
           lastAddedMs = Date.parse(e.addedAt);
         }
         const value: StoredValue = [e.label, e.ref, lastAddedMs, e.source];
         // lmdb-js returns false when noOverwrite finds the key (its typings say void).
-        const stored = this.entries.putSync(key, value, { noOverwrite: true }) as unknown as boolean;
+        const stored = this.entries.putSync(entryKey(e.signal, e.hash, e.list), value, {
+          noOverwrite: true,
+        }) as unknown as boolean;
         if (!stored) {
           outcome.existing++;
           continue;
         }
         outcome.added++;
-        if (!hashWasKnown) {
-          lastNewHash = hashKey;
+        if (isNewHash) {
           let list = outcome.newHashes.get(e.signal);
           if (!list) {
             list = [];
@@ -171,10 +179,17 @@ export class IndexStore {
           }
           list.push(e.hash);
         }
-        const ck = countKey(e.list, e.signal);
-        counts.set(ck, (counts.get(ck) ?? 0) + 1);
-        if (!outcome.generations.has(e.signal)) outcome.generations.set(e.signal, { before: 0, after: 0 });
-        this.ensureListInTxn(e.list);
+        if (e.list !== lastList || e.signal !== lastSignal) {
+          lastList = e.list;
+          lastSignal = e.signal;
+          lastCountKey = countKey(e.list, e.signal);
+          if (!outcome.generations.has(e.signal)) outcome.generations.set(e.signal, { before: 0, after: 0 });
+          if (!listsSeen.has(e.list)) {
+            listsSeen.add(e.list);
+            this.ensureListInTxn(e.list);
+          }
+        }
+        counts.set(lastCountKey, (counts.get(lastCountKey) ?? 0) + 1);
       }
       for (const [ck, n] of counts) this.meta.putSync(ck, (this.meta.get(ck) ?? 0) + n);
       this.bumpGenerations(outcome.generations);

@@ -77,6 +77,7 @@ describe('staydown index', () => {
     expect((await staydown('index', 'frobnicate', '--db', 'db1')).code).toBe(2);
     expect((await staydown('index', 'stats')).code).toBe(2);
     expect((await staydown('index', 'import', '--db', 'db1', '--format', 'xml', 'x.xml')).code).toBe(2);
+    expect((await staydown('index', 'import', '--db', 'db1', '--signal', 'photodna', 'logos.txt')).code).toBe(2);
     expect((await staydown('index', 'stats', '--db', 'missing')).code).toBe(1);
   });
 

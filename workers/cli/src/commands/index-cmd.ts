@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ErrorCodes, isStaydownError } from '@staydown/core';
+import { ErrorCodes, getSignal, isStaydownError } from '@staydown/core';
 import {
   exportEntries,
   type HashIndex,
@@ -100,6 +100,9 @@ async function importCommand(argv: string[], io: CommandIo): Promise<number> {
   const dir = dbDir(values.db, io);
   const format: ListFormat | undefined = values.format ? parseListFormatOrUsage(values.format) : undefined;
   if (positionals.length === 0) throw usage('no FILE given (the list to import)');
+  if (values.signal !== undefined && !isKnownSignal(values.signal)) {
+    throw usage(`unknown signal ${JSON.stringify(values.signal)}`);
+  }
   let failed = false;
   await withIndex(dir, false, async (index) => {
     for (const given of positionals) {
@@ -146,6 +149,15 @@ async function importCommand(argv: string[], io: CommandIo): Promise<number> {
     }
   });
   return failed ? ExitCode.FAILED : ExitCode.OK;
+}
+
+function isKnownSignal(name: string): boolean {
+  try {
+    getSignal(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseListFormatOrUsage(name: string): ListFormat {
