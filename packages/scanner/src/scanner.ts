@@ -1,3 +1,4 @@
+import { ErrorCodes, StaydownError } from '@staydown/core';
 import { Piscina } from 'piscina';
 import type { BatchSearcher } from './matcher.js';
 import { type ResolvedScannerOptions, resolveScannerOptions, type ScannerOptions } from './options.js';
@@ -18,6 +19,7 @@ export class Scanner {
   readonly options: ResolvedScannerOptions;
   readonly #pool: Piscina<WorkerTask, WorkerOutcome[]>;
   readonly #index: BatchSearcher | undefined;
+  #closed = false;
 
   constructor(options: CreateScannerOptions = {}) {
     this.options = resolveScannerOptions(options);
@@ -63,12 +65,17 @@ export class Scanner {
   }
 
   #run(source: AsyncIterable<SourceItem>, options: ScanOptions): AsyncGenerator<ScanResult> {
+    if (this.#closed) {
+      throw new StaydownError(ErrorCodes.SCANNER_CLOSED, 'the scanner is closed; create a new one to scan again');
+    }
     const run = new ScanRun({ pool: this.#pool, options: this.options, index: this.#index }, source, options.signal);
     return run.results();
   }
 
   /** Waits for running tasks and ends the threads. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.#pool.close();
   }
 

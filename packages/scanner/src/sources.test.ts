@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,5 +70,19 @@ describe('in-memory inputs', () => {
     );
     expect(bad.id).toBe('7');
     await expect(bad.load()).rejects.toMatchObject({ code: 'EMPTY_INPUT' });
+  });
+});
+
+describe('special files', () => {
+  it('refuses a FIFO named on the command line without opening it (it would block)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'staydown-fifo-'));
+    try {
+      const fifo = path.join(dir, 'pipe');
+      execFileSync('mkfifo', [fifo]);
+      const [item] = await collect(walkPaths([fifo], 100));
+      await expect(item.load()).rejects.toMatchObject({ code: 'READ_FAILED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

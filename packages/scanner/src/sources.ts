@@ -84,7 +84,16 @@ export async function* walkPaths(paths: Iterable<string>, maxBytes: number): Asy
       continue;
     }
     if (stat.isDirectory()) yield* walkDirectory(start, maxBytes);
-    else yield fileItem(start, maxBytes);
+    else if (stat.isFile()) yield fileItem(start, maxBytes);
+    else {
+      // A FIFO or device would block the read (or never end): refuse it without opening it.
+      yield failedItem(
+        start,
+        new StaydownError(ErrorCodes.READ_FAILED, `${start} is not a regular file or folder`, {
+          details: { path: start },
+        }),
+      );
+    }
   }
 }
 

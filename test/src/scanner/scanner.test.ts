@@ -200,6 +200,27 @@ describe('scanner over memory', () => {
     expect(pulled).toBe(0);
   });
 
+  it('ends with the source’s error after the inputs already taken in came out', async () => {
+    async function* failing(): AsyncGenerator<ScanInput> {
+      for (let i = 0; i < 3; i++) yield { id: `ok${i}`, bytes: images[i] };
+      throw new Error('crawler lost its connection');
+    }
+    const seen: ScanResult[] = [];
+    await expect(
+      (async () => {
+        for await (const r of scanner.scan(failing())) seen.push(r);
+      })(),
+    ).rejects.toMatchObject({ code: 'READ_FAILED', message: 'crawler lost its connection' });
+    expect(seen.map((r) => r.id).sort()).toEqual(['ok0', 'ok1', 'ok2']);
+    expect(seen.every((r) => r.hashes?.pdq)).toBe(true);
+  });
+
+  it('refuses to scan once closed (SCANNER_CLOSED)', async () => {
+    const closed = createScanner({ threads: 1 });
+    await closed.close();
+    expect(() => closed.scanBuffers(images)).toThrow(expect.objectContaining({ code: 'SCANNER_CLOSED' }));
+  });
+
   it('lets the consumer stop early without hanging', async () => {
     let count = 0;
     for await (const _ of scanner.scanBuffers(images)) if (++count === 2) break;
