@@ -111,6 +111,12 @@ describe('PDQ core', () => {
     expect(busy.lowQuality).toBe(false);
   });
 
+  it('refuses pixel buffers that do not match their size', () => {
+    const bad = { data: new Uint8Array(10), width: 4, height: 4, channels: 3 };
+    expect(() => pdqFromPixels(bad)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => pdqFromLuma(new Float32Array(3), 2, 2)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
+
   it('uses the grey value directly and the float32 RGB formula otherwise', () => {
     const grey = { data: Uint8Array.from(randomLuma(32, 32)), width: 32, height: 32, channels: 1 };
     const rgb = { data: new Uint8Array(32 * 32 * 3), width: 32, height: 32, channels: 3 };

@@ -1,3 +1,4 @@
+import { ErrorCodes, StaydownError } from '@staydown/core';
 import { medianOf256, thresholdToWords, wordsToHex } from './bits.js';
 import { jaroszBlur } from './box-filter.js';
 import { dct64To16 } from './dct.js';
@@ -70,6 +71,25 @@ class Scratch {
 }
 
 const scratch = new Scratch();
+
+function checkSize(width: number, height: number): void {
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 0 || height < 0) {
+    throw new StaydownError(ErrorCodes.INVALID_OPTION, `image size must be whole pixels, got ${width}×${height}`);
+  }
+}
+
+/** Rejects pixel buffers whose length does not match their stated size (a wrong hash otherwise). */
+export function checkPixels(pixels: PixelBuffer): void {
+  const { data, width, height, channels } = pixels;
+  checkSize(width, height);
+  if (!(channels >= 1 && channels <= 4) || !(data instanceof Uint8Array) || data.length !== width * height * channels) {
+    throw new StaydownError(
+      ErrorCodes.INVALID_OPTION,
+      `pixels must be 8-bit with 1-4 channels: got ${channels} channels, ${data?.length} bytes for ${width}×${height}`,
+      { details: { width, height, channels, bytes: data?.length } },
+    );
+  }
+}
 
 /** Two buffers of `width`×`height` floats for a caller that fills luma itself (no copy). */
 export function lumaScratch(width: number, height: number): [Float32Array, Float32Array] {
@@ -164,7 +184,13 @@ export function pdqFromLuma(
   height: number,
   options: PdqComputeOptions = {},
 ): PdqResult {
-  if (luma.length < width * height) throw new RangeError(`luma has ${luma.length} values, need ${width * height}`);
+  checkSize(width, height);
+  if (luma.length < width * height) {
+    throw new StaydownError(
+      ErrorCodes.INVALID_OPTION,
+      `luma has ${luma.length} values; ${width}×${height} needs ${width * height}`,
+    );
+  }
   const [a, b] = scratch.full(width * height);
   a.set(luma.subarray(0, width * height));
   return pdqFromLumaInPlace(a, b, width, height, options);
@@ -172,6 +198,7 @@ export function pdqFromLuma(
 
 /** PDQ of raw interleaved pixels at full resolution (the `fullres` pipeline's core). */
 export function pdqFromPixels(pixels: PixelBuffer, options: PdqComputeOptions = {}): PdqResult {
+  checkPixels(pixels);
   const [a, b] = scratch.full(pixels.width * pixels.height);
   lumaFromPixels(pixels, a);
   return pdqFromLumaInPlace(a, b, pixels.width, pixels.height, options);

@@ -1,4 +1,11 @@
-import { lumaScratch, type PdqComputeOptions, type PdqResult, pdqFromLumaInPlace, pdqFromPixels } from './core.js';
+import {
+  checkPixels,
+  lumaScratch,
+  type PdqComputeOptions,
+  type PdqResult,
+  pdqFromLumaInPlace,
+  pdqFromPixels,
+} from './core.js';
 import { lumaFromPixels, lumaSquashed, type PixelBuffer } from './luma.js';
 
 /**
@@ -15,6 +22,7 @@ export const REFERENCE_MAX_SIDE = 512;
 
 /** The `reference` pipeline on already-decoded pixels. */
 export function pdqReferenceFromPixels(pixels: PixelBuffer, options: PdqComputeOptions = {}): PdqResult {
+  checkPixels(pixels);
   const { width, height } = pixels;
   if (width > REFERENCE_MAX_SIDE || height > REFERENCE_MAX_SIDE) {
     const side = REFERENCE_MAX_SIDE;
