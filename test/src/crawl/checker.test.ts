@@ -145,6 +145,8 @@ describe('checker against the fault server: pages', () => {
     const obs = await checker.check(server.url('/page-placeholder.html'), expected);
     expect(obs).toMatchObject({ verdict: 'REPLACED', reason: 'no_match' });
     expect(obs.media).toHaveLength(2);
+    // The page's own digest mismatch does not pose as a distance; the media PDQ distances count.
+    expect(obs.bestDistance).toBeGreaterThan(31);
   });
 
   it('a soft-404 page (200 "not found") is REPLACED', async () => {

@@ -16,9 +16,9 @@ export function normalizeExpectations(expect: ExpectedHash[]): NormalizedExpecta
 
 export interface Comparison {
   /**
-   * Best distance to any expected hash: the smallest perceptual Hamming distance, 0 when an
-   * exact digest matched, 1 when only exact digests were comparable and none matched; null when
-   * no observed hash shares a signal with the expectations.
+   * Best distance to any expected hash: the smallest perceptual Hamming distance, or 0 when an
+   * exact digest matched; null when no perceptual hash was comparable and no digest matched (a
+   * digest mismatch has no degree, and a 0/1 would read like a near-perfect PDQ distance).
    */
   distance: number | null;
   matched: boolean;
@@ -37,7 +37,6 @@ export function compareHashes(
   variants: Record<string, string[]> = {},
 ): Comparison {
   let perceptualBest: number | null = null;
-  let exactCompared = false;
   const matchedBy = new Set<string>();
   for (const { signal, hash } of expected) {
     const values = [observed[signal.name], ...(variants[signal.name] ?? [])].filter(
@@ -47,13 +46,11 @@ export function compareHashes(
       const d = signal.distance(value, hash);
       if (d <= signal.defaultThreshold) matchedBy.add(signal.name);
       if (signal.kind === 'exact') {
-        exactCompared = true;
         if (d === 0) perceptualBest = 0;
       } else if (perceptualBest === null || d < perceptualBest) {
         perceptualBest = d;
       }
     }
   }
-  const distance = perceptualBest ?? (exactCompared ? 1 : null);
-  return { distance, matched: matchedBy.size > 0, matchedBy: [...matchedBy] };
+  return { distance: perceptualBest, matched: matchedBy.size > 0, matchedBy: [...matchedBy] };
 }

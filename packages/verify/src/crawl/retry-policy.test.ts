@@ -65,7 +65,11 @@ describe('compareHashes', () => {
     const far = `${'0'.repeat(8)}${'f'.repeat(56)}`; // 32 bits differ
     expect(compareHashes({ pdq: far }, expected)).toEqual({ distance: 32, matched: false, matchedBy: [] });
     expect(compareHashes({ sha256: sha }, expected)).toEqual({ distance: 0, matched: true, matchedBy: ['sha256'] });
-    expect(compareHashes({ sha256: 'b'.repeat(64) }, expected)).toEqual({ distance: 1, matched: false, matchedBy: [] });
+    expect(compareHashes({ sha256: 'b'.repeat(64) }, expected)).toEqual({
+      distance: null,
+      matched: false,
+      matchedBy: [],
+    });
     expect(compareHashes({ md5: 'c'.repeat(32) }, expected)).toEqual({ distance: null, matched: false, matchedBy: [] });
   });
   it('compares dihedral variants', () => {

@@ -65,7 +65,7 @@ export interface MediaObservation {
   bytesRead: number;
   sha256?: string;
   hashes?: Record<string, string>;
-  /** Best distance to any expected hash (0 for an exact digest match); null when nothing comparable. */
+  /** As CheckObservation.bestDistance, for this media file. */
   distance: number | null;
   /** Reason string (same vocabulary as `CheckObservation.reason`) when this media could not be assessed. */
   error?: string;
@@ -104,7 +104,11 @@ export interface CheckObservation {
   quality: number | null;
   /** For HTML pages: candidate media fetched and hashed. */
   media: MediaObservation[];
-  /** Best distance to any expected hash (0 for exact digest match); null when nothing comparable was fetched. */
+  /**
+   * Best distance to any expected hash: the smallest perceptual (PDQ/blockhash) Hamming distance
+   * over the body and its media, or 0 for an exact digest match; null when no perceptual hash was
+   * comparable and no digest matched.
+   */
   bestDistance: number | null;
   verdict: Verdict;
   /** Why: e.g. 'timeout', 'http_503', 'http_429', 'tls', 'body_too_large', 'truncated', 'address_refused', … */
