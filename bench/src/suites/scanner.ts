@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { hashImage } from '@staydown/hashing';
 import { type HashIndex, openIndex } from '@staydown/index';
-import { type BatchSearcher, createScanner, matchBatch } from '@staydown/scanner';
+import { type BatchSearcher, createScanner, groupNearDuplicates, matchBatch } from '@staydown/scanner';
 import { syntheticImage } from '@staydown/test';
 import type { BenchContext, Figure, Ratio, Suite, SuiteResult } from '../harness.js';
 import { median } from '../harness.js';
@@ -25,10 +25,28 @@ interface Sizes {
   memoryFiles: number;
   /** Timed passes over the corpus per configuration (the median is reported). */
   passes: number;
+  /** PDQ hashes grouped into near-duplicate groups. */
+  groupHashes: number;
 }
 
-const QUICK: Sizes = { indexSize: 100_000, small: 48, medium: 6, large: 1, memoryFiles: 5_000, passes: 3 };
-const FULL: Sizes = { indexSize: 1_000_000, small: 240, medium: 30, large: 6, memoryFiles: 100_000, passes: 3 };
+const QUICK: Sizes = {
+  indexSize: 100_000,
+  small: 48,
+  medium: 6,
+  large: 1,
+  memoryFiles: 5_000,
+  passes: 3,
+  groupHashes: 10_000,
+};
+const FULL: Sizes = {
+  indexSize: 1_000_000,
+  small: 240,
+  medium: 30,
+  large: 6,
+  memoryFiles: 100_000,
+  passes: 3,
+  groupHashes: 100_000,
+};
 
 interface Corpus {
   dir: string;
@@ -194,6 +212,20 @@ async function peakRss(
   }
 }
 
+/** Random hashes where every fourth has a near copy: union-find over the index's search. */
+async function groupingRate(count: number): Promise<{ rate: number; groups: number }> {
+  const hashes = randomPdq(count, 7);
+  const items = hashes.map((pdq, i) => {
+    if (i % 4 !== 1) return { id: String(i), pdq };
+    const near = Buffer.from(hashes[i - 1], 'hex');
+    near[0] ^= 3;
+    return { id: String(i), pdq: near.toString('hex') };
+  });
+  const start = process.hrtime.bigint();
+  const groups = await groupNearDuplicates(items);
+  return { rate: count / (Number(process.hrtime.bigint() - start) / 1e9), groups: groups.length };
+}
+
 async function run(ctx: BenchContext): Promise<SuiteResult> {
   const sizes = ctx.quick ? QUICK : FULL;
   const figures: Figure[] = [];
@@ -250,9 +282,12 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
     }
 
     // Pool overhead, measured in paired passes (inline, then pool) so load changes hit both
-    // alike. Small images are the worst case: per-task cost weighs most there. CPU time of the
-    // whole process is the main measure: other engineers' processes do not inflate it.
+    // alike. Thumbnails are the worst case: per-task cost weighs most there (batching is what
+    // keeps it small). CPU time of the whole process is the main measure: other engineers'
+    // processes do not inflate it. The inline loop runs on the main thread beside the index,
+    // so its garbage collections walk a larger heap than a worker's do.
     for (const [label, files] of [
+      ['96×96 thumbnails', corpus.tiny],
       ['small images', corpus.small],
       ['mixed corpus', corpus.files],
     ] as const) {
@@ -305,6 +340,15 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
       value: memory.rate,
       unit: 'images/s',
     });
+    const grouping = await groupingRate(sizes.groupHashes);
+    figures.push({
+      name: `near-duplicate grouping of ${sizes.groupHashes.toLocaleString('en-US')} PDQ hashes`,
+      value: grouping.rate,
+      unit: 'hashes/s',
+    });
+    notes.push(
+      `grouping: ${grouping.groups.toLocaleString('en-US')} groups (every fourth hash has a copy 2 bits away)`,
+    );
     notes.push(
       `load average at end: ${os
         .loadavg()
