@@ -1,14 +1,16 @@
 import { type Checker, createChecker, type ExpectedHash } from '@staydown/verify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FaultServer, startFaultServer } from '../fault-server/index.js';
+import { type FaultServer, startFaultServer, startTunnelProxy, type TunnelProxy } from '../fault-server/index.js';
 import { expectedFor, testCheckerOptions } from './helpers.js';
 
 /**
  * The guard must refuse before any connection is made. Every checker here is wired so that a
- * connection that slipped through could only reach the fault server on loopback (directly or
- * through it as a "proxy"), where `stats.connections` counts it: nothing ever leaves the machine.
+ * connection that slipped through could only reach loopback: the fault server directly or as a
+ * dead-end "proxy" (where `stats.connections` counts it), or a tunnel proxy that only opens
+ * tunnels to 127.0.0.1 and records every request. Nothing ever leaves the machine.
  */
 let server: FaultServer;
+let tunnel: TunnelProxy;
 let expected: ExpectedHash[];
 const checkers: Checker[] = [];
 
@@ -23,12 +25,17 @@ beforeAll(async () => {
   server.lookup.set('cgnat.test', '100.64.1.1');
   server.lookup.set('mixed.test', ['127.0.0.1', '192.168.1.1']);
   server.lookup.set('loop.test', '127.0.0.1');
+  tunnel = await startTunnelProxy(server.lookup);
 });
 
-beforeEach(() => server.resetStats());
+beforeEach(() => {
+  server.resetStats();
+  tunnel.tunnels.length = 0;
+});
 
 afterAll(async () => {
   await Promise.all(checkers.map((c) => c.close()));
+  await tunnel?.close();
   await server?.close();
 });
 
@@ -92,14 +99,27 @@ describe('SSRF guard in the checker', () => {
     ['an IPv4-mapped private address', 'http://mapped.test/x.jpg'],
     ['the unspecified address', 'http://0.0.0.0/x.jpg'],
   ])('checks every redirect hop: refuses a redirect to %s', async (_label, target) => {
-    const checker = make();
+    const checker = make({ proxy: { url: tunnel.url, name: 'loopback-only' } });
     const start = server.url(`/redirect/to?url=${encodeURIComponent(target)}`, 'host3.test');
     const obs = await checker.check(start, expected);
     expect(obs).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'address_refused', resolvedIp: null });
     expect(obs.redirects).toEqual([{ url: start, status: 302, location: new URL(target).href }]);
     expect(obs.finalUrl).toBe(new URL(target).href);
-    // Only the first hop reached the (loopback) server.
+    // Only the first hop reached the (loopback) server; nothing else even asked the proxy.
     expect(server.stats.requests).toHaveLength(1);
+    expect(tunnel.tunnels).toEqual([`host3.test:${server.port}`]);
+  });
+
+  it.each([
+    ['/redirect/private', 'http://10.0.0.1/image.jpg'],
+    ['/redirect/metadata', 'http://169.254.169.254/latest/meta-data/'],
+  ])('%s is refused at the second hop', async (path, location) => {
+    const checker = make({ proxy: { url: tunnel.url, name: 'loopback-only' } });
+    const obs = await checker.check(server.url(path, 'host5.test'), expected);
+    expect(obs).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'address_refused', finalUrl: location });
+    expect(obs.redirects).toEqual([{ url: server.url(path, 'host5.test'), status: 302, location }]);
+    expect(server.stats.requests).toHaveLength(1);
+    expect(tunnel.tunnels).toEqual([`host5.test:${server.port}`]);
   });
 
   it('re-vets a host on every check, so a changed DNS answer is refused despite a warm connection', async () => {

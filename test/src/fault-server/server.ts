@@ -30,6 +30,7 @@ import { createStubLookup, type StubLookup } from './stub-lookup.js';
  *   /redirect/loop-a ↔ /redirect/loop-b
  *   /redirect/chain/<n>           n redirects, then /image.jpg
  *   /redirect/to?url=<absolute>   302 to any URL (e.g. a refused address)
+ *   /redirect/private  /redirect/metadata   302 to 10.0.0.1 / 169.254.169.254 (must be refused)
  *   /timed/<name>                 the image while `name` is present (see setPresence), else 404
  */
 export interface FaultServerOptions {
@@ -204,6 +205,12 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     ],
     ['/redirect/loop-a', (_req, res) => send(res, 302, 'text/plain', '', { location: '/redirect/loop-b' })],
     ['/redirect/loop-b', (_req, res) => send(res, 302, 'text/plain', '', { location: '/redirect/loop-a' })],
+    // Redirects into refused address space (the SSRF guard must stop the second hop).
+    ['/redirect/private', (_req, res) => send(res, 302, 'text/plain', '', { location: 'http://10.0.0.1/image.jpg' })],
+    [
+      '/redirect/metadata',
+      (_req, res) => send(res, 302, 'text/plain', '', { location: 'http://169.254.169.254/latest/meta-data/' }),
+    ],
     [
       '/redirect/to',
       (_req, res, url) => send(res, 302, 'text/plain', '', { location: url.searchParams.get('url') ?? '/' }),
