@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyAddress, ipLiteralOf, isAddressAllowed, parseIPv6 } from './address-policy.js';
 
@@ -102,5 +103,27 @@ describe('ipLiteralOf', () => {
     expect(ipLiteralOf(new URL('http://[::ffff:10.0.0.1]/').hostname)).toBe('::ffff:a00:1');
     expect(classifyAddress(ipLiteralOf(new URL('http://[::ffff:10.0.0.1]/').hostname) as string)).toBe('private');
     expect(ipLiteralOf('example.test')).toBeNull();
+  });
+});
+
+describe('embedded IPv4 forms (property)', () => {
+  it('judges IPv4-mapped, IPv4-translated, NAT64 and 6to4 forms exactly like the IPv4 address', () => {
+    const octet = fc.integer({ min: 0, max: 255 });
+    fc.assert(
+      fc.property(fc.tuple(octet, octet, octet, octet), ([a, b, c, d]) => {
+        const v4 = `${a}.${b}.${c}.${d}`;
+        const hi = ((a << 8) | b).toString(16);
+        const lo = ((c << 8) | d).toString(16);
+        const expected = classifyAddress(v4);
+        expect(classifyAddress(`::ffff:${v4}`)).toBe(expected);
+        expect(classifyAddress(`::ffff:${hi}:${lo}`)).toBe(expected);
+        expect(classifyAddress(`::ffff:0:${v4}`)).toBe(expected);
+        expect(classifyAddress(`64:ff9b::${v4}`)).toBe(expected);
+        expect(classifyAddress(`2002:${hi}:${lo}::1`)).toBe(expected);
+        const url = new URL(`http://[::ffff:${v4}]/`);
+        expect(classifyAddress(ipLiteralOf(url.hostname) as string)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
