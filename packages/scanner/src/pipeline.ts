@@ -40,8 +40,13 @@ export class ScanRun {
   readonly #source: AsyncIterable<SourceItem>;
   readonly #signal: AbortSignal | undefined;
   readonly #changed = new Notifier();
-  /** Aborts this scan's pool tasks (on cancel, or when the consumer stops pulling). */
-  readonly #controller = new AbortController();
+  /**
+   * One controller per pool task in flight: cancelling aborts each (no long-lived parent
+   * signal collecting a listener per task over a million-file scan).
+   */
+  readonly #taskControllers = new Set<AbortController>();
+  /** Set on cancel or when the consumer stops pulling: no further task is started. */
+  #cancelled = false;
   #iterator: AsyncIterator<SourceItem> | undefined;
   #batch: Loaded[] = [];
   #batchBytes = 0;
@@ -179,6 +184,11 @@ export class ScanRun {
   }
 
   #submit(batch: Loaded[]): void {
+    if (this.#cancelled) {
+      for (const { item } of batch) this.#hashed.push({ item, error: abortedError().toJSON() });
+      this.#changed.notify();
+      return;
+    }
     this.#tasks++;
     this.#outstanding++;
     const task: WorkerTask = { items: batch.map(({ bytes }, key) => ({ key, bytes })) };
@@ -186,17 +196,22 @@ export class ScanRun {
     const transferList = batch.map(({ bytes }) => bytes.buffer as ArrayBuffer);
     // Aborting a running task makes piscina end its thread and start a fresh one.
     const { taskTimeoutMs, tasksPerThread } = this.#deps.options;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), taskTimeoutMs * tasksPerThread);
-    const signal = AbortSignal.any([this.#controller.signal, deadline.signal]);
+    const taskAbort = new AbortController();
+    this.#taskControllers.add(taskAbort);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      taskAbort.abort();
+    }, taskTimeoutMs * tasksPerThread);
     this.#deps.pool
-      .run(task, { transferList, signal })
+      .run(task, { transferList, signal: taskAbort.signal })
       .then(
         (outcomes) => this.#onOutcomes(batch, outcomes),
-        (error) => this.#onTaskFailed(batch, error, deadline.signal.aborted),
+        (error) => this.#onTaskFailed(batch, error, timedOut),
       )
       .finally(() => {
         clearTimeout(timer);
+        this.#taskControllers.delete(taskAbort);
         this.#tasks--;
         this.#outstanding--;
         this.#flushIfIdle();
@@ -227,7 +242,7 @@ export class ScanRun {
   }
 
   #onTaskFailed(batch: Loaded[], error: unknown, timedOut: boolean): void {
-    if (this.#aborted || this.#controller.signal.aborted) {
+    if (this.#aborted || this.#cancelled) {
       for (const { item } of batch) this.#hashed.push({ item, error: abortedError().toJSON() });
       return;
     }
@@ -311,14 +326,19 @@ export class ScanRun {
     this.#aborted = true;
     this.#stopped = true;
     this.#flush();
-    this.#controller.abort();
+    this.#cancelTasks();
     this.#changed.notify();
+  }
+
+  #cancelTasks(): void {
+    this.#cancelled = true;
+    for (const controller of this.#taskControllers) controller.abort();
   }
 
   /** The consumer is gone: stop reading, cancel this scan's tasks, release the source. */
   #stop(): void {
     this.#stopped = true;
-    if (!this.#controller.signal.aborted) this.#controller.abort();
+    this.#cancelTasks();
     this.#changed.notify();
     this.#iterator?.return?.().catch(() => {});
   }
