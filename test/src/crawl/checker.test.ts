@@ -94,6 +94,11 @@ describe('checker against the fault server: images', () => {
     expect(withDigest).toMatchObject({ verdict: 'PRESENT', reason: 'match' });
   });
 
+  it('a complete but empty 200 body is REPLACED (nothing there), not a decode failure', async () => {
+    const obs = await checker.check(server.url('/empty.jpg'), expected);
+    expect(obs).toMatchObject({ verdict: 'REPLACED', reason: 'no_match', status: 200, bytesRead: 0 });
+  });
+
   it('never calls an undecodable image REPLACED', async () => {
     const obs = await checker.check(server.url('/corrupt.jpg'), expected);
     expect(obs).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'decode_failed', status: 200 });

@@ -12,6 +12,7 @@ import { createStubLookup, type StubLookup } from './stub-lookup.js';
  * Routes:
  *   /image.jpg  /resized.webp  /placeholder.jpg  /decoy-0.jpg  /decoy-1.jpg
  *   /image.png (the image, mislabelled as text/plain)  /flat.png (featureless: PDQ quality 0)
+ *   /empty.jpg (200 image/jpeg with an empty, complete body)
  *   /status/<code>                any status, e.g. 404 410 451 401 403 500
  *   /page.html                    embeds the image via <img srcset> (with decoys)
  *   /page-placeholder.html        same page, image swapped for the placeholder
@@ -133,6 +134,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     ['/decoy-1.jpg', imageRoute(images.decoys[1], 'image/jpeg')],
     ['/image.png', imageRoute(images.original, 'text/plain')],
     ['/flat.png', imageRoute(images.flat, 'image/png')],
+    ['/empty.jpg', imageRoute(Buffer.alloc(0), 'image/jpeg')],
     [
       '/page.html',
       (_req, res) =>

@@ -161,7 +161,7 @@ class CrawlChecker implements Checker {
     signal: AbortSignal,
   ): Promise<void> {
     const kind = contentKind(observation.contentType, body);
-    if (kind === 'image') {
+    if (kind === 'image' && body.length > 0) {
       const hashed = await hashImageBody(body, this.options.hashOptions);
       if (!hashed.ok) {
         observation.hashes = digestBody(body);
@@ -251,7 +251,8 @@ class CrawlChecker implements Checker {
       return unmatched(verdict === 'INCONCLUSIVE' ? { ...base, error: reason } : base);
     }
     base.sha256 = result.sha256 ?? undefined;
-    if (contentKind(result.headers['content-type'] ?? null, result.body) !== 'image') {
+    // A complete but empty body holds nothing: judged by digest like any non-image.
+    if (result.body.length === 0 || contentKind(result.headers['content-type'] ?? null, result.body) !== 'image') {
       base.hashes = digestBody(result.body);
       const cmp = compareHashes(base.hashes, expected);
       base.distance = cmp.distance;
