@@ -1,5 +1,6 @@
 import type { Suite } from './harness.js';
 import { accuracySuite } from './suites/accuracy.js';
+import { evidenceSuite } from './suites/evidence.js';
 import { hashingSuite } from './suites/hashing.js';
 import { indexSuite } from './suites/index.js';
 import { scannerSuite } from './suites/scanner.js';
@@ -10,5 +11,5 @@ import { verifySuite } from './suites/verify.js';
  * (one import, one entry): hashing, index, scanner, verify.
  */
 export async function loadSuites(): Promise<Suite[]> {
-  return [hashingSuite, indexSuite, scannerSuite, verifySuite, accuracySuite];
+  return [hashingSuite, indexSuite, scannerSuite, verifySuite, evidenceSuite, accuracySuite];
 }
