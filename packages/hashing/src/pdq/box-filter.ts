@@ -114,19 +114,81 @@ export function boxFilterColumns(
   }
 }
 
+/**
+ * boxFilterColumns restricted to the given columns (ascending, distinct): PDQ's last column
+ * pass feeds only the 64 columns the decimation samples, so the others are not computed.
+ * The arithmetic per column is unchanged; other columns of `output` are left as they were.
+ */
+export function boxFilterSomeColumns(
+  input: Float32Array,
+  output: Float32Array,
+  width: number,
+  height: number,
+  window: number,
+  sums: Float32Array,
+  columns: Int32Array,
+): void {
+  const half = (window + 2) >> 1;
+  const phase1 = half - 1;
+  const phase2 = window - half + 1;
+  const phase3 = height - window;
+  const phase4 = half - 1;
+  const n = columns.length;
+  sums.fill(0, 0, n);
+  let left = 0;
+  let right = 0;
+  let out = 0;
+  let count = 0;
+  for (let i = 0; i < phase1; i++, right += width) {
+    for (let c = 0; c < n; c++) sums[c] += input[right + columns[c]];
+    count++;
+  }
+  for (let i = 0; i < phase2; i++, right += width, out += width) {
+    count++;
+    for (let c = 0; c < n; c++) {
+      sums[c] += input[right + columns[c]];
+      output[out + columns[c]] = sums[c] / count;
+    }
+  }
+  for (let i = 0; i < phase3; i++, left += width, right += width, out += width) {
+    for (let c = 0; c < n; c++) {
+      const x = columns[c];
+      const sum = f(f(sums[c] + input[right + x]) - input[left + x]);
+      sums[c] = sum;
+      output[out + x] = sum / count;
+    }
+  }
+  for (let i = 0; i < phase4; i++, left += width, out += width) {
+    count--;
+    for (let c = 0; c < n; c++) {
+      sums[c] -= input[left + columns[c]];
+      output[out + columns[c]] = sums[c] / count;
+    }
+  }
+}
+
 let columnSums = new Float32Array(512);
 
 /**
  * The reference's two-pass blur of a `width`×`height` row-major image: each pass filters every
  * row (a → b) with the window from the width, then every column (b → a) with the window from
- * the height. The result is left in `a`; `b` is scratch of the same size.
+ * the height. The result is left in `a`; `b` is scratch of the same size. With `lastColumns`,
+ * the final column pass computes only those columns (all a caller that samples them needs).
  */
-export function jaroszBlur(a: Float32Array, b: Float32Array, width: number, height: number, passes = 2): void {
+export function jaroszBlur(
+  a: Float32Array,
+  b: Float32Array,
+  width: number,
+  height: number,
+  passes = 2,
+  lastColumns?: Int32Array,
+): void {
   const wx = jaroszWindow(width);
   const wy = jaroszWindow(height);
   if (columnSums.length < width) columnSums = new Float32Array(width);
   for (let pass = 0; pass < passes; pass++) {
     for (let y = 0; y < height; y++) boxFilterLine(a, b, y * width, width, 1, wx);
-    boxFilterColumns(b, a, width, height, wy, columnSums);
+    if (lastColumns && pass === passes - 1) boxFilterSomeColumns(b, a, width, height, wy, columnSums, lastColumns);
+    else boxFilterColumns(b, a, width, height, wy, columnSums);
   }
 }

@@ -58,6 +58,8 @@ class Scratch {
   readonly variant = new Float32Array(256);
   readonly sorted = new Float32Array(256);
   readonly words = new Uint16Array(16);
+  readonly columns = new Int32Array(64);
+  readonly rows = new Int32Array(64);
 
   /** Two full-size float buffers; reused for small sizes, allocated per call for large ones. */
   full(pixels: number): [Float32Array, Float32Array] {
@@ -104,11 +106,23 @@ function emptyResult(dihedral: boolean): PdqResult {
   return result;
 }
 
+/** The source index decimation samples for each of the 64 outputs along a side of `length`. */
+function sampledIndices(length: number, out: Int32Array): Int32Array {
+  for (let j = 0; j < 64; j++) out[j] = Math.trunc(((j + 0.5) * length) / 64);
+  return out;
+}
+
 /** out[i][j] = in[trunc((i + 0.5)·H/64)][trunc((j + 0.5)·W/64)], indices in double precision. */
-function decimateTo64(input: Float32Array, width: number, height: number, out: Float32Array): void {
+function decimateTo64(
+  input: Float32Array,
+  width: number,
+  columns: Int32Array,
+  rows: Int32Array,
+  out: Float32Array,
+): void {
   for (let i = 0; i < 64; i++) {
-    const row = Math.trunc(((i + 0.5) * height) / 64) * width;
-    for (let j = 0; j < 64; j++) out[i * 64 + j] = input[row + Math.trunc(((j + 0.5) * width) / 64)];
+    const row = rows[i] * width;
+    for (let j = 0; j < 64; j++) out[i * 64 + j] = input[row + columns[j]];
   }
 }
 
@@ -156,8 +170,11 @@ export function pdqFromLumaInPlace(
   if (width === 64 && height === 64) {
     block.set(luma.subarray(0, 64 * 64));
   } else {
-    jaroszBlur(luma, spare, width, height);
-    decimateTo64(luma, width, height, block);
+    const columns = sampledIndices(width, scratch.columns);
+    // Only the sampled columns of the last pass are computed; they are all decimation reads.
+    // (Sides of 64+ px have distinct sampled columns; smaller sides repeat them, so filter all.)
+    jaroszBlur(luma, spare, width, height, 2, width >= 64 ? columns : undefined);
+    decimateTo64(luma, width, columns, sampledIndices(height, scratch.rows), block);
   }
   const quality = pdqQuality(block);
   dct64To16(block, scratch.t16x64, scratch.b16);
