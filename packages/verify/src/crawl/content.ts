@@ -83,7 +83,8 @@ export async function hashImageBody(body: Uint8Array, options: CheckerHashOption
     if (result.pdqDihedral) variants.pdq = Object.values(result.pdqDihedral);
     return { ok: true, hashes, quality: result.quality ?? null, lowQuality: result.lowQuality === true, variants };
   } catch (err) {
-    if (!isStaydownError(err)) throw err;
-    return { ok: false, reason: 'decode_failed', detail: `${err.code}: ${err.message}` };
+    // Remote bytes caused it, whatever the decoder threw: a verdict, never a crashed check.
+    const detail = isStaydownError(err) ? `${err.code}: ${err.message}` : String(err);
+    return { ok: false, reason: 'decode_failed', detail };
   }
 }
