@@ -123,4 +123,37 @@ describe('worker killed with kill -9 and restarted', () => {
     expect(lines.some((l) => l.msg === 'check recorded' && l.verdict === 'PRESENT')).toBe(true);
     expect(log).not.toContain('base64');
   }, 60_000);
+
+  it('stops cleanly on SIGTERM: in-flight checks finish and are recorded, the rest stay due', async () => {
+    const h = await hashImage((await generateFaultImages()).original, { signals: ['sha256'] });
+    store.putOrder(
+      parseOrder({
+        id: 'SIGTERM-1',
+        kind: 'terrorist',
+        issuedAt: new Date().toISOString(),
+        deadline: 'PT30M',
+        addressee: { name: 'Slow host' },
+        items: [{ url: host.url('/t.jpg'), expect: [{ signal: 'sha256', hash: h.sha256 as string }] }],
+        checks: { every: 'PT10M', followUps: [] },
+      }),
+    );
+    const worker = startWorker(dir, ['--order', 'SIGTERM-1']);
+    let log = '';
+    worker.stderr?.on('data', (chunk) => {
+      log += chunk;
+    });
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    await until(() => host.inFlight() > 0, 20_000, 'the baseline request');
+    worker.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const msgs = log
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).msg);
+    expect(msgs).toContain('stopping: waiting for in-flight checks');
+    expect(msgs.at(-1)).toBe('worker stopped');
+    const evidence = store.listEvidence('SIGTERM-1');
+    expect(evidence.map((e) => e.record.kind)).toEqual(['baseline']);
+    expect(store.pendingCount('SIGTERM-1')).toBe(3);
+  }, 30_000);
 });
