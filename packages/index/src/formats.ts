@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { ErrorCodes, getSignal, StaydownError } from '@staydown/core';
 import { parse as parseCsv } from 'csv-parse';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
@@ -130,9 +130,8 @@ export async function* readRows(input: Readable, format: ListFormat): AsyncGener
     yield* readCsv(input);
     return;
   }
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
-  for await (const text of lines) {
+  for await (const text of splitLines(input)) {
     line++;
     const trimmed = (line === 1 ? text.replace(/^\uFEFF/, '') : text).trim();
     if (trimmed === '' || (format !== 'jsonl' && trimmed.startsWith('#'))) continue;
@@ -140,6 +139,27 @@ export async function* readRows(input: Readable, format: ListFormat): AsyncGener
     else if (format === 'hma') yield parseHmaLine(line, trimmed);
     else yield parseJsonLine(line, trimmed);
   }
+}
+
+/**
+ * Lines of a stream, pulled chunk by chunk: the stream is read only as fast as lines are
+ * consumed, so memory stays bounded (readline's async iterator buffers ahead of a slow
+ * consumer). Accepts \n and \r\n.
+ */
+async function* splitLines(input: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of input) {
+    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      yield text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  rest += decoder.end();
+  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
 }
 
 function parseHmaLine(line: number, text: string): RawRow | RawError {
