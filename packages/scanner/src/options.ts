@@ -22,10 +22,10 @@ export interface ScannerOptions {
   /** How long an idle thread is kept before piscina ends it. Default 5 minutes. */
   idleTimeoutMs?: number;
   /**
-   * How long one task may keep a thread (a decoder spinning on a hostile file) before the
-   * thread is ended and replaced and the input reported `WORKER_TIMEOUT`. Counted from when the
-   * task is queued, with `tasksPerThread` times this allowance so waiting in the queue is
-   * covered. Default 60 s.
+   * How long one task may run on a thread (a decoder spinning on a hostile file) before the
+   * thread is ended and replaced and the input reported `WORKER_TIMEOUT`. Counted from when a
+   * thread starts the task, so time waiting in the queue or for a thread to boot is not
+   * charged. Default 60 s.
    */
   taskTimeoutMs?: number;
   /** Lists to match against (default: all) when the scanner has an index. */

@@ -191,18 +191,20 @@ export class ScanRun {
     }
     this.#tasks++;
     this.#outstanding++;
-    const task: WorkerTask = { items: batch.map(({ bytes }, key) => ({ key, bytes })) };
+    const task: WorkerTask = {
+      items: batch.map(({ bytes }, key) => ({ key, bytes })),
+      startedAt: new Float64Array(new SharedArrayBuffer(8)),
+    };
     // The bytes own their ArrayBuffers (see sources.ts), so moving them copies nothing.
     const transferList = batch.map(({ bytes }) => bytes.buffer as ArrayBuffer);
     // Aborting a running task makes piscina end its thread and start a fresh one.
-    const { taskTimeoutMs, tasksPerThread } = this.#deps.options;
     const taskAbort = new AbortController();
     this.#taskControllers.add(taskAbort);
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const clearTimer = this.#watchRunTime(task, () => {
       timedOut = true;
       taskAbort.abort();
-    }, taskTimeoutMs * tasksPerThread);
+    });
     this.#deps.pool
       .run(task, { transferList, signal: taskAbort.signal })
       .then(
@@ -210,13 +212,30 @@ export class ScanRun {
         (error) => this.#onTaskFailed(batch, error, timedOut),
       )
       .finally(() => {
-        clearTimeout(timer);
+        clearTimer();
         this.#taskControllers.delete(taskAbort);
         this.#tasks--;
         this.#outstanding--;
         this.#flushIfIdle();
         this.#changed.notify();
       });
+  }
+
+  /**
+   * Calls `onExpired` once the task has run `taskTimeoutMs` on a thread. The worker stamps its
+   * start time in shared memory; until then the task is only queued and the clock waits.
+   */
+  #watchRunTime(task: WorkerTask, onExpired: () => void): () => void {
+    const limit = this.#deps.options.taskTimeoutMs;
+    let timer: NodeJS.Timeout;
+    const check = () => {
+      const startedAt = task.startedAt[0];
+      const remaining = startedAt === 0 ? limit : startedAt + limit - Date.now();
+      if (remaining > 0) timer = setTimeout(check, remaining);
+      else onExpired();
+    };
+    timer = setTimeout(check, limit);
+    return () => clearTimeout(timer);
   }
 
   #onOutcomes(batch: Loaded[], outcomes: WorkerOutcome[]): void {
@@ -259,7 +278,7 @@ export class ScanRun {
   }
 
   #timeoutError(batchSize: number): ScanError {
-    const limitMs = this.#deps.options.taskTimeoutMs * this.#deps.options.tasksPerThread;
+    const limitMs = this.#deps.options.taskTimeoutMs;
     return {
       code: ErrorCodes.WORKER_TIMEOUT,
       message: `hashing this input took longer than ${limitMs} ms; its thread was ended and replaced and the scan went on`,

@@ -48,6 +48,8 @@ export interface ScanOptions {
 /** What the main thread sends a worker: a batch of images whose buffers are transferred. */
 export interface WorkerTask {
   items: { key: number; bytes: Uint8Array }[];
+  /** Shared with the main thread: the worker writes Date.now() when it starts the task. */
+  startedAt: Float64Array;
 }
 
 export type WorkerOutcome = { key: number; hashes: ImageHashes } | { key: number; error: ScanError };

@@ -25,6 +25,7 @@ function startsWith(bytes: Uint8Array, prefix: Buffer): boolean {
 }
 
 export default async function hashBatch(task: WorkerTask): Promise<WorkerOutcome[]> {
+  task.startedAt[0] = Date.now();
   const outcomes: WorkerOutcome[] = [];
   for (const { key, bytes } of task.items) {
     // Test-only: simulates a native decoder crash, which ends this thread and everything on it.
