@@ -17,7 +17,7 @@ import { median } from '../harness.js';
 
 interface Sizes {
   syntheticImages: number;
-  /** Timed passes per measure after one warm-up pass; the median pass gives the rate. */
+  /** Timed passes per measure after one warm-up pass; the fastest pass gives the rate. */
   passes: number;
 }
 
@@ -134,7 +134,9 @@ const MEASURES: { key: string; label: string; run: (bytes: Buffer) => Promise<un
 /**
  * Every measure gets one warm-up pass, then the timed passes run round-robin (measure A, B,
  * C…, then again), so load from other processes on a shared machine hits all measures alike
- * and the in-run ratios hold even when absolute rates drift. The median pass gives the rate.
+ * and the in-run ratios hold even when absolute rates drift. The rate is that of the fastest
+ * pass: interference from other processes only ever adds time, so the best pass is the closest
+ * to what one core can do; the spread is how much slower the median pass was.
  */
 async function measureSet(set: ImageSet, sizes: Sizes, ctx: BenchContext, figures: Figure[]) {
   ctx.log(`${set.name}: warm-up`);
@@ -147,14 +149,14 @@ async function measureSet(set: ImageSet, sizes: Sizes, ctx: BenchContext, figure
   const rates = new Map<string, number>();
   for (const m of MEASURES) {
     const times = seconds.get(m.key) ?? [];
-    const mid = median(times);
-    const rate = set.files.length / mid;
+    const best = Math.min(...times);
+    const rate = set.files.length / best;
     rates.set(m.key, rate);
     figures.push({
       name: `${m.label}, ${set.name}`,
       value: rate,
       unit: 'images/s (1 core)',
-      spreadPct: ((Math.max(...times) - Math.min(...times)) / mid) * 100,
+      spreadPct: ((median(times) - best) / best) * 100,
       samples: times.length,
       ...(m.job ? { job: ONE_CORE } : {}),
     });
@@ -189,7 +191,7 @@ export const hashingSuite: Suite = {
       const figures: Figure[] = [];
       const ratios: Ratio[] = [];
       const notes: string[] = [
-        `libvips threads: 1 (sharp.concurrency(1)); sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`,
+        `libvips threads: 1 (sharp.concurrency(1)); sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}; rates are the fastest of ${sizes.passes} round-robin passes (± = how much slower the median pass was)`,
       ];
       ctx.log(`generating ${sizes.syntheticImages} synthetic 1024×768 JPEGs (quality 85)`);
       const synthetic: ImageSet = {
