@@ -30,6 +30,8 @@ describe('end to end: an order of seconds against the fault server', () => {
   /** Timetable (ms): checks at 0, 1, 2 s, deadline 3 s, follow-ups 4 and 5 s. */
   const REMOVED_AFTER = 1500;
   const BACK_AFTER = 1500;
+  /** Checks are 500 ms away from every switch; this much lateness of a request is tolerated. */
+  const SKEW_MS = 300;
   let t0: number;
   let deadline: number;
 
@@ -101,8 +103,9 @@ describe('end to end: an order of seconds against the fault server', () => {
       expect(item.checks).toHaveLength(6);
       for (const c of item.checks) {
         const at = Date.parse(c.checkedAt);
-        // A request sent within a few ms of a switch may see either side.
-        if (boundaries.some((b) => Math.abs(at - b) < 30)) continue;
+        // requestedAt is stamped when the check starts; on a loaded machine the request can reach
+        // the server a little later, so a check close to a switch may see either side.
+        if (boundaries.some((b) => Math.abs(at - b) < SKEW_MS)) continue;
         expect({ item: i, kind: c.kind, verdict: c.verdict }).toEqual({ item: i, kind: c.kind, verdict: truth[i](at) });
       }
     });
@@ -118,7 +121,8 @@ describe('end to end: an order of seconds against the fault server', () => {
     const last = Date.parse(gone.removal.lastSeenPresentAt as string);
     const first = Date.parse(gone.removal.firstSeenAbsentAt as string);
     expect(last).toBeLessThan(t0 + REMOVED_AFTER);
-    expect(first).toBeGreaterThanOrEqual(t0 + REMOVED_AFTER);
+    expect(first).toBeGreaterThanOrEqual(t0 + REMOVED_AFTER - SKEW_MS);
+    expect(first).toBeGreaterThan(last);
     expect(first - last).toBeLessThan(1500);
     expect(back).toMatchObject({ compliant: true, reappeared: true });
     expect(kept).toMatchObject({ compliant: false, reappeared: false, atDeadline: { verdict: 'PRESENT' } });
