@@ -1,6 +1,7 @@
 import { ErrorCodes, StaydownError } from '@staydown/core';
 import sharp, { type KernelEnum, type Metadata, type OutputInfo } from 'sharp';
 import { type ImageFormat, requireAllowedFormat } from './formats.js';
+import { readJpegFrame } from './jpeg-header.js';
 import { type DecodeLimits, resolveLimits } from './limits.js';
 import { fastPathShrinks } from './pdq/fast.js';
 import type { PixelBuffer } from './pdq/luma.js';
@@ -75,6 +76,16 @@ export function checkBytes(bytes: Uint8Array, limits?: DecodeLimits): ImageForma
   return requireAllowedFormat(bytes);
 }
 
+function checkPixelCount(width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) {
+    throw new StaydownError(
+      ErrorCodes.TOO_MANY_PIXELS,
+      `the image claims ${width}×${height} = ${width * height} pixels; the limit is ${maxPixels}`,
+      { details: { width, height, limit: maxPixels } },
+    );
+  }
+}
+
 /**
  * Reads only the header: format, size, colour space. Refuses (without decoding pixels) files
  * over the limits, in a format not allowed, or whose header claims too many pixels.
@@ -82,6 +93,13 @@ export function checkBytes(bytes: Uint8Array, limits?: DecodeLimits): ImageForma
 export async function readHeader(bytes: Uint8Array, limits?: DecodeLimits): Promise<ImageHeader> {
   const sniffed = checkBytes(bytes, limits);
   const { maxPixels } = resolveLimits(limits);
+  // JPEG, the common case, is read from its frame header directly; other formats (and JPEGs
+  // whose markers we cannot follow) ask the decoder for the header.
+  const frame = sniffed === 'jpeg' ? readJpegFrame(bytes) : undefined;
+  if (frame && frame.width > 0 && frame.height > 0) {
+    checkPixelCount(frame.width, frame.height, maxPixels);
+    return { format: 'jpeg', width: frame.width, height: frame.height, grey: frame.components === 1 };
+  }
   let meta: Metadata;
   try {
     meta = await sharp(asBuffer(bytes), { limitInputPixels: false, failOn: DECODE_FAIL_ON }).metadata();
@@ -99,13 +117,7 @@ export async function readHeader(bytes: Uint8Array, limits?: DecodeLimits): Prom
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
   if (width <= 0 || height <= 0) throw decodeFailed(new Error('header has no size'), 'header');
-  if (width * height > maxPixels) {
-    throw new StaydownError(
-      ErrorCodes.TOO_MANY_PIXELS,
-      `the image claims ${width}×${height} = ${width * height} pixels; the limit is ${maxPixels}`,
-      { details: { width, height, limit: maxPixels } },
-    );
-  }
+  checkPixelCount(width, height, maxPixels);
   const grey = meta.space === 'b-w' || meta.space === 'grey16';
   return { format: sniffed, width, height, grey };
 }
