@@ -158,7 +158,7 @@ export class HammingTable {
   ): 'index' | 'scan' {
     if (this.count === 0) return 'scan';
     new Uint8Array(this.memory.buffer, QUERY_AT, RECORD_BYTES).set(query);
-    if (forceScan || this.lengths.length === 0 || !this.indexIsCheaper(maxDistance)) {
+    if (forceScan || this.lengths.length === 0 || !this.indexIsCheaper(maxDistance) || this.inDenseBuckets(query)) {
       this.scan(maxDistance, onHit);
       return 'scan';
     }
@@ -185,6 +185,23 @@ export class HammingTable {
       candidates += (p * this.count) / 2 ** this.lengths[j];
     }
     return probes * COST.probe + candidates * COST.verify < this.count * COST.scan;
+  }
+
+  /**
+   * True when the query's own buckets (radius 0, one lookup per table) already hold more
+   * candidates than a scan could verify in its time: a query near a dense cluster (blank or
+   * flat images, a much-reposted picture). Scanning at once avoids paying for both.
+   */
+  private inDenseBuckets(query: Uint8Array): boolean {
+    const qwords = new Uint32Array(query.buffer, query.byteOffset, 8);
+    const budget = (this.count * COST.scan) / COST.verify;
+    let total = 0;
+    for (let j = 0; j < this.lengths.length; j++) {
+      const key = extract(qwords, 0, this.starts[j], this.lengths[j]);
+      const off = new Uint32Array(this.memory.buffer, this.offsetsAt[j] + key * 4, 2);
+      total += off[1] - off[0];
+    }
+    return total > budget;
   }
 
   private scan(maxDistance: number, onHit: (id: number, distance: number) => void): void {
