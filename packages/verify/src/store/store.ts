@@ -88,6 +88,7 @@ export class VerifyStore {
   private readonly evidence: Database<string, [string, number]>;
   private readonly heads: Database<ChainHead, string>;
   private closed = false;
+  private readonly orderCache = new Map<string, StoredOrder>();
 
   private constructor(path: string, root: RootDatabase) {
     this.path = path;
@@ -183,7 +184,13 @@ export class VerifyStore {
   }
 
   getOrder(orderId: string): StoredOrder | undefined {
-    return this.orders.get(orderId);
+    // Stored orders never change (a changed order is ORDER_CONFLICT), so each is parsed once.
+    let stored = this.orderCache.get(orderId);
+    if (!stored) {
+      stored = this.orders.get(orderId);
+      if (stored) this.orderCache.set(orderId, stored);
+    }
+    return stored;
   }
 
   /** Like getOrder but UNKNOWN_ORDER when absent. */
@@ -286,7 +293,7 @@ export class VerifyStore {
     return this.write(() => {
       const current = this.checks.get([check.orderId, check.no]);
       if (current?.state !== 'pending') return { appended: false, evidence: null, retry: null };
-      const stored = this.orders.get(check.orderId);
+      const stored = this.getOrder(check.orderId);
       const state = this.orderStates.get(check.orderId);
       if (!stored || !state) {
         throw new StaydownError(ErrorCodes.STORE_FAILED, `order ${check.orderId} vanished from the database`);
