@@ -85,6 +85,8 @@ export class VerifyStore {
   private readonly orderStates: Database<OrderState, string>;
   private readonly checks: Database<CheckState, [string, number]>;
   private readonly due: Database<true, [number, string, number]>;
+  /** The same pending checks keyed by order first, so one order's next check is found without a scan. */
+  private readonly orderDue: Database<true, [string, number, number]>;
   private readonly evidence: Database<string, [string, number]>;
   private readonly heads: Database<ChainHead, string>;
   private closed = false;
@@ -97,6 +99,7 @@ export class VerifyStore {
     this.orderStates = root.openDB({ name: 'order-states', encoding: 'json' });
     this.checks = root.openDB({ name: 'checks', encoding: 'json' });
     this.due = root.openDB({ name: 'due', encoding: 'json' });
+    this.orderDue = root.openDB({ name: 'order-due', encoding: 'json' });
     this.evidence = root.openDB({ name: 'evidence', encoding: 'string' });
     this.heads = root.openDB({ name: 'heads', encoding: 'json' });
   }
@@ -176,7 +179,7 @@ export class VerifyStore {
           evidenceSeq: null,
         };
         this.checks.putSync([order.id, no], check);
-        this.due.putSync([p.dueAt, order.id, no], true);
+        this.addDue(order.id, p.dueAt, no);
       });
       this.orderStates.putSync(order.id, { nextCheckNo: planned.length, pending: planned.length });
       return { created: true, checks: planned.length };
@@ -233,10 +236,39 @@ export class VerifyStore {
     });
   }
 
+  /** Only inside a write transaction. */
+  private addDue(orderId: string, dueAt: number, no: number): void {
+    this.due.putSync([dueAt, orderId, no], true);
+    this.orderDue.putSync([orderId, dueAt, no], true);
+  }
+
+  private removeDue(orderId: string, dueAt: number, no: number): void {
+    this.due.removeSync([dueAt, orderId, no]);
+    this.orderDue.removeSync([orderId, dueAt, no]);
+  }
+
+  /** Pending checks due at or before `now` as [orderId, no], earliest first. */
+  private *dueUntil(now: number, orderId?: string): Generator<[string, number]> {
+    if (orderId === undefined) {
+      for (const { key } of this.due.getRange({ end: [now + 1] })) yield [key[1], key[2]];
+    } else {
+      for (const { key } of this.orderDue.getRange({ start: [orderId], end: [orderId, now + 1] }))
+        yield [orderId, key[2]];
+    }
+  }
+
   /** Earliest due time of any pending check (optionally of one order), or null when none. */
   nextDueAt(orderId?: string): number | null {
-    for (const { key } of this.due.getRange({})) {
-      if (orderId === undefined || key[1] === orderId) return key[0];
+    if (orderId === undefined) {
+      for (const { key } of this.due.getRange({ limit: 1 })) return key[0];
+      return null;
+    }
+    for (const { key } of this.orderDue.getRange({
+      start: [orderId],
+      end: [orderId, Number.MAX_SAFE_INTEGER],
+      limit: 1,
+    })) {
+      return key[1];
     }
     return null;
   }
@@ -249,10 +281,8 @@ export class VerifyStore {
     if (limit <= 0) return [];
     return this.write(() => {
       const claimed: CheckState[] = [];
-      for (const { key } of this.due.getRange({ end: [now + 1] })) {
+      for (const [id, no] of this.dueUntil(now, orderId)) {
         if (claimed.length >= limit) break;
-        const [, id, no] = key;
-        if (orderId !== undefined && id !== orderId) continue;
         const check = this.checks.get([id, no]);
         if (check?.state !== 'pending') continue;
         if (check.lease && check.lease.until > now && leaseHolderAlive(check.lease)) continue;
@@ -271,9 +301,9 @@ export class VerifyStore {
       if (current?.state !== 'pending' || current.lease?.owner !== owner) return;
       current.lease = null;
       if (dueAt !== undefined && dueAt !== current.dueAt) {
-        this.due.removeSync([current.dueAt, current.orderId, current.no]);
+        this.removeDue(current.orderId, current.dueAt, current.no);
         current.dueAt = dueAt;
-        this.due.putSync([dueAt, current.orderId, current.no], true);
+        this.addDue(current.orderId, dueAt, current.no);
       }
       this.checks.putSync([current.orderId, current.no], current);
     });
@@ -320,7 +350,7 @@ export class VerifyStore {
       current.lease = null;
       current.evidenceSeq = record.seq;
       this.checks.putSync([current.orderId, current.no], current);
-      this.due.removeSync([current.dueAt, current.orderId, current.no]);
+      this.removeDue(current.orderId, current.dueAt, current.no);
       let next: CheckState | null = null;
       const decision = retry(current, observation);
       if (decision) {
@@ -334,7 +364,7 @@ export class VerifyStore {
           lease: null,
         };
         this.checks.putSync([next.orderId, next.no], next);
-        this.due.putSync([next.dueAt, next.orderId, next.no], true);
+        this.addDue(next.orderId, next.dueAt, next.no);
         state.nextCheckNo += 1;
         state.pending += 1;
       }

@@ -64,6 +64,21 @@ describe('store', () => {
     expect(store.listEvidence('ORD-1')).toHaveLength(1);
   });
 
+  it('finds the due checks of one order without mixing in an order whose id it prefixes', async () => {
+    const t0 = Date.now();
+    const a = shortOrder(t0 + 5000, ['https://a.example/1']);
+    const b = { ...shortOrder(t0, ['https://a.example/1']), id: 'ORD-10' };
+    store.putOrder({ ...a, id: 'ORD-1' }, t0);
+    store.putOrder(b, t0);
+    const queue = new LmdbDueCheckQueue(store);
+    expect(await queue.nextDueAt('ORD-1')).toBe(t0 + 5000);
+    expect(await queue.nextDueAt('ORD-10')).toBe(t0);
+    expect(await queue.nextDueAt()).toBe(t0);
+    expect(await queue.claim(t0 + 100, 10, 'ORD-1')).toEqual([]);
+    const claimed = await queue.claim(t0 + 100, 10, 'ORD-10');
+    expect(claimed.map((c) => [c.orderId, c.kind])).toEqual([['ORD-10', 'baseline']]);
+  });
+
   it('does not hand a leased check to a second claimer until released', async () => {
     const t0 = Date.now();
     store.putOrder(shortOrder(t0, ['https://a.example/1']), t0);
