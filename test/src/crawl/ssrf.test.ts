@@ -55,6 +55,7 @@ describe('SSRF guard in the checker', () => {
       const obs = await checker.check(`http://${host}/image.jpg`, expected);
       expect(obs).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'address_refused', resolvedIp: null, status: null });
       expect(obs.vantage).toBe('spy');
+      expect(obs.detail).toMatch(/\((private|link_local)\)/);
       expect(server.lookup.calls.get(host)).toBe(before + 1);
       expect(server.stats.connections).toBe(0);
     },

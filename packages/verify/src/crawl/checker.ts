@@ -141,6 +141,7 @@ class CrawlChecker implements Checker {
     if (!result.ok) {
       observation.verdict = verdictForFailure(result.reason);
       observation.reason = result.reason;
+      observation.detail = result.detail;
       return observation;
     }
     if (result.status < 200 || result.status > 299 || result.body === null) {
@@ -167,6 +168,7 @@ class CrawlChecker implements Checker {
         observation.hashes = digestBody(body);
         observation.verdict = 'INCONCLUSIVE';
         observation.reason = hashed.reason;
+        observation.detail = hashed.detail;
         return;
       }
       observation.hashes = hashed.hashes;

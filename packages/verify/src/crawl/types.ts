@@ -113,6 +113,11 @@ export interface CheckObservation {
   verdict: Verdict;
   /** Why: e.g. 'timeout', 'http_503', 'http_429', 'tls', 'body_too_large', 'truncated', 'address_refused', … */
   reason: CheckReason | null;
+  /**
+   * Human-readable specifics of a failure, e.g. `10.0.0.1 (private)` for address_refused or the
+   * decoder's message for decode_failed. Error text and addresses only, never content.
+   */
+  detail?: string;
   /** Retry-After from the last 429/503 (ms), null when none was sent. */
   retryAfterMs: number | null;
   /** Attempts made for this check (1 = no retry). */
