@@ -30,6 +30,11 @@ const SCRATCH_BYTES = OUT_AT + OUT_CAP * 8;
  * candidate each cost about one cache miss; the scan streams memory.
  */
 const COST = { probe: 60, verify: 40, scan: 3 };
+/**
+ * Radius-0 buckets are a fraction of what probing visits (neighbouring keys of a dense key
+ * are dense too): scan when they alone exceed 1/DENSE_FACTOR of the candidate budget.
+ */
+const DENSE_FACTOR = 16;
 /** Below this many records a table is not worth building: the scan is already microseconds. */
 export const MIN_TABLE_RECORDS = 4096;
 const MAX_SUBSTRING_BITS = 22;
@@ -201,7 +206,7 @@ export class HammingTable {
       const off = new Uint32Array(this.memory.buffer, this.offsetsAt[j] + key * 4, 2);
       total += off[1] - off[0];
     }
-    return total > budget;
+    return total * DENSE_FACTOR > budget;
   }
 
   private scan(maxDistance: number, onHit: (id: number, distance: number) => void): void {
