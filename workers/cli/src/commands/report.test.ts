@@ -17,6 +17,12 @@ function memoryIo(cwd: string): CommandIo & { out: () => string; err: () => stri
   return { stdout, stderr, isTTY: false, env: {}, cwd, out: () => out, err: () => err };
 }
 
+async function jsonReport(cwd: string): Promise<string> {
+  const io = memoryIo(cwd);
+  await main(['report', '--db', 'db', '--order', 'REP-1', '--format', 'json'], io);
+  return io.out();
+}
+
 describe('staydown report', () => {
   let dir: string;
   beforeAll(async () => {
@@ -63,11 +69,62 @@ describe('staydown report', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8')).id).toBe('REP-1');
   });
 
-  it('refuses formats of a later issue and unknown ones with a usage error', async () => {
-    for (const format of ['html', 'csv', 'pdf']) {
+  it('writes a self-contained HTML report and a CSV row per check', async () => {
+    let io = memoryIo(dir);
+    expect(await main(['report', '--db', 'db', '--order', 'REP-1', '--format', 'html', '-o', 'r.html'], io)).toBe(0);
+    const html = readFileSync(path.join(dir, 'r.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('data-verdict="INCONCLUSIVE"');
+    expect(html).toContain('Europe/Amsterdam');
+    expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
+    io = memoryIo(dir);
+    expect(await main(['report', '--db', 'db', '--order', 'REP-1', '--format', 'csv'], io)).toBe(0);
+    const lines = io.out().trim().split('\n');
+    const checks = JSON.parse(await jsonReport(dir)).items.reduce(
+      (n: number, i: { checks: unknown[] }) => n + i.checks.length,
+      0,
+    );
+    expect(lines).toHaveLength(1 + checks);
+    expect(lines[0]).toMatch(/^order_id,item_index,url,checked_at,check_kind,verdict,/);
+  });
+
+  it('summarises an addressee, ranks addressees and names what is missing', async () => {
+    let io = memoryIo(dir);
+    expect(await main(['report', '--db', 'db', '--addressee', 'Example Hosting B.V.'], io)).toBe(0);
+    const summary = JSON.parse(io.out());
+    expect(summary).toMatchObject({
+      addressee: 'Example Hosting B.V.',
+      nonCompliantOrders: 1,
+      flag: { persistent: false },
+    });
+    io = memoryIo(dir);
+    expect(
+      await main(['report', '--db', 'db', '--addressee', 'Example Hosting B.V.', '--min-non-compliant', '1'], io),
+    ).toBe(0);
+    expect(JSON.parse(io.out()).flag).toMatchObject({ persistent: true, evidence: [{ id: 'REP-1' }] });
+    io = memoryIo(dir);
+    expect(await main(['report', '--db', 'db', '--ranking', '--format', 'html'], io)).toBe(0);
+    expect(io.out()).toContain('data-addressee="Example Hosting B.V."');
+    io = memoryIo(dir);
+    expect(await main(['report', '--db', 'db', '--addressee', 'Nobody B.V.'], io)).toBe(1);
+    expect(io.err()).toMatch(/no orders to "Nobody B.V." .*Example Hosting B.V..*\[UNKNOWN_ORDER\]/);
+    io = memoryIo(dir);
+    expect(await main(['report', '--db', 'db', '--addressee', 'Example Hosting B.V.', '--from', 'soon'], io)).toBe(1);
+    expect(io.err()).toContain('[INVALID_OPTION]');
+  });
+
+  it('refuses unknown formats and ambiguous modes with a usage error', async () => {
+    for (const args of [
+      ['--order', 'REP-1', '--format', 'pdf'],
+      ['--ranking', '--format', 'csv'],
+      ['--order', 'REP-1', '--ranking'],
+      [],
+      ['--order', 'REP-1', '--tz', 'Mars/Base'],
+    ]) {
       const io = memoryIo(dir);
-      expect(await main(['report', '--db', 'db', '--order', 'REP-1', '--format', format], io)).toBe(2);
-      expect(io.err()).toContain('[USAGE]');
+      const code = await main(['report', '--db', 'db', ...args], io);
+      expect(code === 2 || io.err().includes('[INVALID_OPTION]')).toBe(true);
+      expect(io.err()).not.toContain('    at ');
     }
   });
 
