@@ -31,9 +31,9 @@ interface Sizes {
 
 const QUICK: Sizes = {
   indexSize: 100_000,
-  small: 48,
-  medium: 6,
-  large: 1,
+  small: 96,
+  medium: 12,
+  large: 4,
   memoryFiles: 5_000,
   passes: 3,
   groupHashes: 10_000,
@@ -54,6 +54,21 @@ interface Corpus {
   small: string[];
   /** Thumbnails repeated for the memory run (many files, little hashing each). */
   tiny: string[];
+}
+
+/**
+ * A fixed shuffle, so the few 4000×3000 files are spread through the pass instead of all at its
+ * end: a large file left last runs alone on one thread and measures the tail, not the pool.
+ */
+function interleave(files: string[]): string[] {
+  const out = [...files];
+  let state = 0x9e3779b9;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 async function writeCorpus(sizes: Sizes, log: (m: string) => void): Promise<Corpus> {
@@ -88,7 +103,7 @@ async function writeCorpus(sizes: Sizes, log: (m: string) => void): Promise<Corp
     tiny.push(file);
   }
   log(`corpus: ${sizes.small} small, ${sizes.medium} 1024×768, ${sizes.large} 4000×3000 in ${dir}`);
-  return { dir, files, small, tiny };
+  return { dir, files: interleave(files), small, tiny };
 }
 
 /** Random PDQ hashes standing in for a hash list (the scan's cost is the search, not the list). */

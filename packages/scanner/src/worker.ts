@@ -5,9 +5,15 @@
 import { toStaydownError } from '@staydown/core';
 import { hashImage } from '@staydown/hashing';
 import { workerData } from 'piscina';
+import sharp from 'sharp';
 import type { WorkerConfig, WorkerOutcome, WorkerTask } from './types.js';
 
 const config = workerData as WorkerConfig;
+
+// The pool decides parallelism: one libvips thread per pool thread, so N threads use N cores.
+// libvips' default (a thread per core inside every decode) made a 1-thread scan already use
+// both cores and a 2-thread scan oversubscribe them, which hid the pool's scaling.
+sharp.concurrency(1);
 const prefix = (text: string | undefined) => (text === undefined ? undefined : Buffer.from(text, 'ascii'));
 const exitPrefix = prefix(config.faultInjection?.exitOnPrefix);
 const hangPrefix = prefix(config.faultInjection?.hangOnPrefix);
