@@ -33,7 +33,9 @@ export function compareWithBaseline(
     const base = baseline.ratios[suite.name] ?? {};
     for (const ratio of suite.ratios) {
       const b = base[ratio.name];
-      if (b === undefined || !Number.isFinite(ratio.value)) continue;
+      // A relative margin only means something for positive quantities (an overhead in % can be
+      // negative noise); those ratios are checked against their targets, not the baseline.
+      if (b === undefined || !(b > 0) || !Number.isFinite(ratio.value)) continue;
       // A 'max' ratio (smaller is better) regresses when it grows; a 'min' one when it shrinks.
       const worse = ratio.direction === 'max' ? ratio.value > b / (1 - margin) : ratio.value < b * (1 - margin);
       changes.push({

@@ -27,6 +27,11 @@ export interface SuiteFigures {
 
 const BATCH = 10_000;
 
+/** `image` → `images`, `query hash` → `query hashes`, `URL` → `URLs`. */
+export function plural(item: string): string {
+  return /(s|sh|ch|x)$/.test(item) ? `${item}es` : `${item}s`;
+}
+
 /** Turns every job-tagged throughput figure into a deadline-fit row. */
 export function deadlineFit(suites: SuiteFigures[]): FitRow[] {
   const rows: FitRow[] = [];
@@ -75,7 +80,7 @@ export function formatFitTable(rows: FitRow[]): string {
     'measured by',
   ];
   const body = rows.map((r) => [
-    `${r.job} (${r.item}s)`,
+    `${r.job} (${plural(r.item)})`,
     r.threads === null ? '-' : String(r.threads),
     r.indexSize === null ? '-' : human(r.indexSize),
     r.perSecond >= 100 ? Math.round(r.perSecond).toLocaleString('en-US') : r.perSecond.toFixed(1),

@@ -1,4 +1,4 @@
-import { DEADLINES, type FitRow } from './deadline-fit.js';
+import { DEADLINES, type FitRow, plural } from './deadline-fit.js';
 import type { Figure } from './harness.js';
 
 /** Minimal HTML escaping for text nodes and attribute values. */
@@ -96,7 +96,7 @@ function table(head: string[], rows: string[][]): string {
 
 export function renderHtmlReport(input: HtmlReportInput): string {
   const fitRows = input.rows.map((r) => [
-    `${r.job} (${r.item}s)`,
+    `${r.job} (${plural(r.item)})`,
     r.threads === null ? '–' : String(r.threads),
     r.indexSize === null ? '–' : r.indexSize.toLocaleString('en-US'),
     r.perSecond.toFixed(1),
@@ -107,14 +107,14 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const byIndex = new Map<string, Point[]>();
   for (const r of input.rows) {
     if (r.threads !== null) {
-      const key = `${r.job} (${r.item}s/s)`;
+      const key = `${r.job} (${plural(r.item)}/s)`;
       byThreads.set(key, [
         ...(byThreads.get(key) ?? []),
         { x: r.threads, y: r.perSecond, label: r.perSecond.toFixed(0) },
       ]);
     }
     if (r.indexSize !== null) {
-      const key = `${r.job} (${r.item}s/s)`;
+      const key = `${r.job} (${plural(r.item)}/s)`;
       byIndex.set(key, [
         ...(byIndex.get(key) ?? []),
         { x: r.indexSize, y: r.perSecond, label: r.perSecond.toFixed(0) },
