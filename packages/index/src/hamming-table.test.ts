@@ -100,6 +100,52 @@ describe('HammingTable: exactly the brute-force result set', () => {
     expect(got).toEqual(bruteForce(records, count, query, 31));
   });
 
+  it('skips heavy buckets and scans or walks the dense block, exactly (forced thresholds, large-N layout)', () => {
+    const count = 6000;
+    const records = syntheticRecords({ count, seed: 13, clustered: 0.6, maxFlips: 12 });
+    // 11 substrings of 23–24 bits (the 10 M layout) and 16×16-bit tables, with tiny heavy thresholds.
+    const layouts = [[24, 24, 24, 23, 23, 23, 23, 23, 23, 23, 23], Array.from({ length: 16 }, () => 16)];
+    for (const lengths of layouts) {
+      // heavy 1: most queries skip many ids and scan the block; 32: few, and their buckets are walked.
+      for (const heavy of lengths.length === 16 ? [1, 4, 32] : [1, 32]) {
+        const table = HammingTable.build(records, count, 256, { lengths, heavy });
+        expect(table.lengths).toEqual(lengths);
+        expect(table.denseCount).toBeGreaterThan(0);
+        expect(table.denseCount).toBeLessThanOrEqual(count);
+        const rand = prng(heavy * 31 + lengths.length);
+        for (let i = 0; i < 12; i++) {
+          const r = [0, 8, 16, 31, 40][i % 5];
+          const query = nearRecord(records, Math.floor(rand() * count), Math.floor(rand() * 20), rand);
+          const { got, repeated } = searchAll(table, query, r);
+          expect(repeated).toBe(false);
+          expect(got).toEqual(bruteForce(records, count, query, r));
+        }
+      }
+    }
+  });
+
+  it('keeps exact repeats and a blank-image cluster exact (heavy buckets of identical records)', () => {
+    const count = 8000;
+    const records = syntheticRecords({ count, seed: 17 });
+    // 600 all-zero records and 300 copies of record 1 (reposts), scattered through the list.
+    for (let i = 0; i < 900; i++) {
+      const at = 2 + i * 8;
+      if (i < 600) records.fill(0, at * 32, at * 32 + 32);
+      else records.copyWithin(at * 32, 32, 64);
+    }
+    const table = HammingTable.build(records, count, 256);
+    expect(table.denseCount).toBeGreaterThanOrEqual(900);
+    const rand = prng(5);
+    const near = [nearRecord(records, 2, 3, rand), nearRecord(records, 1, 6, rand), nearRecord(records, 5, 9, rand)];
+    for (const query of near) {
+      for (const r of [0, 4, 16, 31]) {
+        const { got, repeated } = searchAll(table, query, r);
+        expect(repeated).toBe(false);
+        expect(got).toEqual(bruteForce(records, count, query, r));
+      }
+    }
+  });
+
   it('round-trips through a snapshot and rejects a truncated one', () => {
     const count = 8000;
     const records = syntheticRecords({ count, seed: 5, clustered: 0.5 });
@@ -113,7 +159,8 @@ describe('HammingTable: exactly the brute-force result set', () => {
       const query = nearRecord(records, Math.floor(rand() * count), 10, rand);
       expect(searchAll(loaded!.table, query, r).got).toEqual(bruteForce(records, count, query, r));
     }
-    writeFileSync(file, Buffer.from('SDMIH001'));
+    expect(loaded!.table.denseCount).toBe(table.denseCount);
+    writeFileSync(file, Buffer.from('SDMIH002'));
     expect(HammingTable.readSnapshot(file)).toBeUndefined();
     expect(HammingTable.readSnapshot(path.join(tmp, 'missing.snap'))).toBeUndefined();
   });

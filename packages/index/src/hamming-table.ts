@@ -1,5 +1,13 @@
 import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { CANDIDATES_AT, createKernel, createMemory, type Kernel, type WasmMemory } from './wasm-kernel.js';
+import {
+  CANDIDATES_AT,
+  createKernel,
+  createMemory,
+  type Kernel,
+  SKIPPED_AT,
+  WASM_PAGE,
+  type WasmMemory,
+} from './wasm-kernel.js';
 
 /**
  * Exact Hamming range search over distinct 256-bit records (multi-index hashing, Norouzi et al.).
@@ -12,9 +20,16 @@ import { CANDIDATES_AT, createKernel, createMemory, type Kernel, type WasmMemory
  * the answer is exactly a brute-force scan's. When the probes would cost more than scanning
  * (large radii, small tables, clustered buckets) it scans instead, with the same kernels.
  *
- * Records, ids, offsets and the scratch buffers live in one WebAssembly memory so the kernels
- * read them in place. Memory per record: 32 (record) + 4·m (ids) + the offsets, about
- * 93 bytes at 10 M records.
+ * Clustered lists (blank or flat images, much-reposted pictures) make a few buckets huge, and
+ * walking them costs a cache miss per member. Every record in a bucket of more than
+ * HEAVY_BUCKET ids is also copied, once, into a contiguous dense block; probing skips heavy
+ * buckets and, when it skipped any, the kernel scans the dense block instead (sequential
+ * memory, a few ns per record) — a small scan rather than the whole list or a budget overrun.
+ * A bitmap of dense-block membership keeps each record reported once.
+ *
+ * Records, ids, offsets, the dense block and the scratch buffers live in one WebAssembly
+ * memory so the kernels read them in place. Memory per record: 32 (record) + 4·m (ids) + the
+ * offsets + 36 per dense-block member, about 95 bytes at 10 M clustered records.
  */
 
 export const RECORD_BYTES = 32;
@@ -35,6 +50,8 @@ const COST = { probe: 60, verify: 40, scan: 3 };
  * are dense too): scan when they alone exceed 1/DENSE_FACTOR of the candidate budget.
  */
 const DENSE_FACTOR = 16;
+/** Buckets with more ids than this are skipped by probing; their records are in the dense block. */
+export const HEAVY_BUCKET = 64;
 /** Below this many records a table is not worth building: the scan is already microseconds. */
 export const MIN_TABLE_RECORDS = 4096;
 const MAX_SUBSTRING_BITS = 22;
@@ -67,9 +84,12 @@ export interface TableHeader {
   /** Opaque to the table: the owner stores its change counter here to detect a stale snapshot. */
   generation: number;
   signal: string;
+  /** Records in the dense block, and the bucket size above which probing skips a bucket. */
+  dense: number;
+  heavy: number;
 }
 
-const MAGIC = Buffer.from('SDMIH001', 'latin1');
+const MAGIC = Buffer.from('SDMIH002', 'latin1');
 const IO_CHUNK = 1 << 28;
 
 export class HammingTable {
@@ -81,9 +101,22 @@ export class HammingTable {
   private readonly kernel: Kernel;
   private readonly offsetsAt: number[];
   private readonly recordsAt = SCRATCH_BYTES;
+  /** Records in the dense block; heavy-bucket threshold (ids). */
+  private dense = 0;
+  private readonly heavy: number;
+  private readonly bitmapAt: number;
 
-  private constructor(bits: number, count: number, lengths: number[], memory: WasmMemory) {
+  private constructor(
+    bits: number,
+    count: number,
+    lengths: number[],
+    memory: WasmMemory,
+    heavy = HEAVY_BUCKET,
+    dense = 0,
+  ) {
     this.bits = bits;
+    this.heavy = heavy;
+    this.dense = dense;
     this.count = count;
     this.lengths = lengths;
     this.starts = [];
@@ -100,25 +133,80 @@ export class HammingTable {
       this.offsetsAt.push(at);
       at += offsetsBytes(len);
     }
+    this.bitmapAt = at;
   }
 
-  /** Records, ids and offsets: the part of memory a snapshot holds, in this order. */
-  private static bodyBytes(count: number, lengths: readonly number[]): number {
-    return count * (RECORD_BYTES + 4 * lengths.length) + lengths.reduce((t, len) => t + offsetsBytes(len), 0);
+  /** How many records sit in the dense block (members of heavy buckets). */
+  get denseCount(): number {
+    return this.dense;
+  }
+
+  private denseIdsAt(): number {
+    return this.bitmapAt + bitmapBytes(this.count);
+  }
+
+  private denseRecordsAt(): number {
+    return align8(this.denseIdsAt() + this.dense * 4);
+  }
+
+  /** Records, ids, offsets and the dense block: the part of memory a snapshot holds, in this order. */
+  private static bodyBytes(count: number, lengths: readonly number[], dense = 0): number {
+    const tables = count * (RECORD_BYTES + 4 * lengths.length) + lengths.reduce((t, len) => t + offsetsBytes(len), 0);
+    return align8(tables + bitmapBytes(count) + dense * 4) + dense * RECORD_BYTES;
   }
 
   private idsAt(j: number): number {
     return this.recordsAt + this.count * RECORD_BYTES + j * this.count * 4;
   }
 
-  /** Builds from `count` distinct records packed in `records` (count × 32 bytes). */
-  static build(records: Uint8Array, count: number, bits: number): HammingTable {
-    const lengths = chooseSubstrings(count, bits);
+  /**
+   * Builds from `count` records packed in `records` (count × 32 bytes). `options` force the
+   * substring lengths or the heavy-bucket threshold (tests of large-N layouts on small sets).
+   */
+  static build(
+    records: Uint8Array,
+    count: number,
+    bits: number,
+    options: { lengths?: number[]; heavy?: number } = {},
+  ): HammingTable {
+    const lengths = options.lengths ?? chooseSubstrings(count, bits);
     const memory = createMemory(SCRATCH_BYTES + HammingTable.bodyBytes(count, lengths));
     new Uint8Array(memory.buffer, SCRATCH_BYTES, count * RECORD_BYTES).set(records.subarray(0, count * RECORD_BYTES));
-    const table = new HammingTable(bits, count, lengths, memory);
+    const table = new HammingTable(bits, count, lengths, memory, options.heavy ?? HEAVY_BUCKET);
     table.buildTables();
+    table.buildDenseBlock();
     return table;
+  }
+
+  /** Marks every member of a heavy bucket, then copies those records (and their ids) into one block. */
+  private buildDenseBlock(): void {
+    const bitmap = new Uint32Array(this.memory.buffer, this.bitmapAt, bitmapBytes(this.count) / 4);
+    for (let j = 0; j < this.lengths.length; j++) {
+      const off = this.offsetsView(j);
+      const ids = new Uint32Array(this.memory.buffer, this.idsAt(j), this.count);
+      for (let k = 0; k + 1 < off.length; k++) {
+        if (off[k + 1] - off[k] <= this.heavy) continue;
+        for (let x = off[k]; x < off[k + 1]; x++) bitmap[ids[x] >>> 5] |= 1 << (ids[x] & 31);
+      }
+    }
+    let dense = 0;
+    for (let w = 0; w < bitmap.length; w++) dense += popcount32(bitmap[w]);
+    if (dense === 0) return;
+    const needed = SCRATCH_BYTES + HammingTable.bodyBytes(this.count, this.lengths, dense);
+    const have = this.memory.buffer.byteLength;
+    if (needed > have) this.memory.grow(Math.ceil((needed - have) / WASM_PAGE));
+    this.dense = dense;
+    const denseIds = new Uint32Array(this.memory.buffer, this.denseIdsAt(), dense);
+    const denseRecords = new Uint8Array(this.memory.buffer, this.denseRecordsAt(), dense * RECORD_BYTES);
+    const all = new Uint8Array(this.memory.buffer, this.recordsAt, this.count * RECORD_BYTES);
+    const words = new Uint32Array(this.memory.buffer, this.bitmapAt, bitmapBytes(this.count) / 4);
+    let at = 0;
+    for (let i = 0; i < this.count; i++) {
+      if ((words[i >>> 5] & (1 << (i & 31))) === 0) continue;
+      denseIds[at] = i;
+      denseRecords.set(all.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES), at * RECORD_BYTES);
+      at++;
+    }
   }
 
   /** Counting sort of record ids by each substring's value. */
@@ -194,8 +282,8 @@ export class HammingTable {
 
   /**
    * True when the query's own buckets (radius 0, one lookup per table) already hold more
-   * candidates than a scan could verify in its time: a query near a dense cluster (blank or
-   * flat images, a much-reposted picture). Scanning at once avoids paying for both.
+   * candidates than a scan could verify in its time, or sit in heavy buckets while the dense
+   * block is most of the table (everything clustered): scanning at once avoids paying for both.
    */
   private inDenseBuckets(query: Uint8Array): boolean {
     const qwords = new Uint32Array(query.buffer, query.byteOffset, 8);
@@ -204,7 +292,9 @@ export class HammingTable {
     for (let j = 0; j < this.lengths.length; j++) {
       const key = extract(qwords, 0, this.starts[j], this.lengths[j]);
       const off = new Uint32Array(this.memory.buffer, this.offsetsAt[j] + key * 4, 2);
-      total += off[1] - off[0];
+      const size = off[1] - off[0];
+      if (size <= this.heavy) total += size;
+      else if (this.dense * 2 > this.count) return true;
     }
     return total * DENSE_FACTOR > budget;
   }
@@ -230,8 +320,12 @@ export class HammingTable {
     const keys = new Uint32Array(this.memory.buffer, KEYS_AT, KEYS_CAP);
     const out = new Int32Array(this.memory.buffer, OUT_AT, OUT_CAP * 2);
     const candidates = new Uint32Array(this.memory.buffer, CANDIDATES_AT, 1);
+    const skippedAt = new Uint32Array(this.memory.buffer, SKIPPED_AT, 1);
     const found = new Map<number, number>();
     let total = 0;
+    /** Heavy buckets skipped: their table and key, and how many ids they hold in all. */
+    const heavyKeys: number[] = [];
+    let heavyIds = 0;
     for (let j = 0; j < radii.length; j++) {
       if (radii[j] < 0) continue;
       const idsAt = this.idsAt(j);
@@ -249,7 +343,13 @@ export class HammingTable {
           maxDistance,
           OUT_AT,
           OUT_CAP,
+          this.heavy * 4,
         );
+        if (skippedAt[0] > 0) {
+          heavyIds += skippedAt[0];
+          const off = this.offsetsView(j);
+          for (let k = 0; k < nKeys; k++) if (off[keys[k] + 1] - off[keys[k]] > this.heavy) heavyKeys.push(j, keys[k]);
+        }
         nKeys = 0;
         total += candidates[0];
         if (hits > OUT_CAP || total > budget) overflow = true;
@@ -267,13 +367,55 @@ export class HammingTable {
       if (!overflow && nKeys > 0) flush();
       if (overflow) return false;
     }
-    for (const [id, d] of found) onHit(id, d);
+    if (heavyIds * COST.verify <= this.dense * COST.scan) {
+      // Few heavy ids: walking those buckets costs less than scanning the dense block.
+      for (let h = 0; h < heavyKeys.length; h += 2) {
+        keys[0] = heavyKeys[h + 1];
+        const j = heavyKeys[h];
+        const hits = this.kernel.probeKeys(
+          QUERY_AT,
+          this.recordsAt,
+          this.offsetsAt[j],
+          this.idsAt(j),
+          KEYS_AT,
+          1,
+          maxDistance,
+          OUT_AT,
+          OUT_CAP,
+          -1,
+        );
+        if (hits > OUT_CAP) return false;
+        for (let x = 0; x < hits; x++) found.set(out[2 * x], out[2 * x + 1]);
+      }
+      for (const [id, d] of found) onHit(id, d);
+      return true;
+    }
+    // Many heavy ids: all their records are in the dense block, scanned whole. Records found
+    // in light buckets that the block also holds are left to the block's scan.
+    if (this.dense * 2 > this.count) return false;
+    const denseIds = new Uint32Array(this.memory.buffer, this.denseIdsAt(), this.dense);
+    const base = this.denseRecordsAt();
+    for (let start = 0; start < this.dense; start += OUT_CAP) {
+      const n = Math.min(OUT_CAP, this.dense - start);
+      const hits = this.kernel.scan(QUERY_AT, base + start * RECORD_BYTES, n, maxDistance, OUT_AT);
+      for (let h = 0; h < hits; h++) onHit(denseIds[start + out[2 * h]], out[2 * h + 1]);
+    }
+    const bitmap = new Uint32Array(this.memory.buffer, this.bitmapAt, bitmapBytes(this.count) / 4);
+    for (const [id, d] of found) if ((bitmap[id >>> 5] & (1 << (id & 31))) === 0) onHit(id, d);
     return true;
   }
 
   /** Writes the table to `path` atomically (temporary file, fsync, rename). */
   writeSnapshot(path: string, generation: number, signal: string): void {
-    const header: TableHeader = { bits: this.bits, count: this.count, lengths: [...this.lengths], generation, signal };
+    const header: TableHeader = {
+      bits: this.bits,
+      count: this.count,
+      lengths: [...this.lengths],
+      generation,
+      signal,
+      dense: this.dense,
+      heavy: this.heavy,
+    };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
     const head = Buffer.alloc(align8(MAGIC.length + 4 + json.length));
     MAGIC.copy(head, 0);
@@ -285,7 +427,11 @@ export class HammingTable {
       writeAll(fd, head);
       writeAll(
         fd,
-        new Uint8Array(this.memory.buffer, this.recordsAt, HammingTable.bodyBytes(this.count, this.lengths)),
+        new Uint8Array(
+          this.memory.buffer,
+          this.recordsAt,
+          HammingTable.bodyBytes(this.count, this.lengths, this.dense),
+        ),
       );
       fsyncSync(fd);
     } catch (error) {
@@ -314,6 +460,8 @@ export class HammingTable {
       if (readSync(fd, json, 0, len, fixed.length) !== len) return undefined;
       const header = JSON.parse(json.toString('utf8')) as TableHeader;
       if (!Number.isInteger(header.count) || !Array.isArray(header.lengths)) return undefined;
+      if (!Number.isInteger(header.dense) || !Number.isInteger(header.heavy)) return undefined;
+      if (header.dense < 0 || header.dense > header.count || header.heavy < 1) return undefined;
       return { header, dataAt: align8(fixed.length + len) };
     } catch {
       return undefined;
@@ -327,9 +475,9 @@ export class HammingTable {
     const head = HammingTable.readHeader(path);
     if (!head) return undefined;
     const { header, dataAt } = head;
-    const { count, lengths, bits } = header;
+    const { count, lengths, bits, dense, heavy } = header;
     if (lengths.some((len) => !Number.isInteger(len) || len < 1 || len > MAX_SUBSTRING_BITS)) return undefined;
-    const bodyBytes = HammingTable.bodyBytes(count, lengths);
+    const bodyBytes = HammingTable.bodyBytes(count, lengths, dense);
     if (statSync(path).size !== dataAt + bodyBytes) return undefined;
     const memory = createMemory(SCRATCH_BYTES + bodyBytes);
     const fd = openSync(path, 'r');
@@ -338,7 +486,7 @@ export class HammingTable {
     } finally {
       closeSync(fd);
     }
-    return { table: new HammingTable(bits, count, lengths, memory), header };
+    return { table: new HammingTable(bits, count, lengths, memory, heavy, dense), header };
   }
 }
 
@@ -398,6 +546,16 @@ function extract(words: Uint32Array, base: number, start: number, len: number): 
 
 function offsetsBytes(len: number): number {
   return ((1 << len) + 1) * 4;
+}
+
+function bitmapBytes(count: number): number {
+  return Math.ceil(count / 32) * 4;
+}
+
+function popcount32(v: number): number {
+  let x = v - ((v >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 function align8(n: number): number {

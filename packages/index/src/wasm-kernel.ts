@@ -7,14 +7,18 @@
  *
  *   scan(q, base, count, maxd, out) -> hits
  *       compares the query at `q` with `count` records from `base`; id = record number.
- *   probeKeys(q, base, offsets, ids, keys, nKeys, maxd, out, outCap) -> hits
+ *   probeKeys(q, base, offsets, ids, keys, nKeys, maxd, out, outCap, heavyBytes) -> hits
  *       for each u32 key in `keys`, walks the CSR bucket ids[offsets[key] .. offsets[key+1])
- *       and checks each id. Writes at most outCap pairs (the returned count may exceed it:
+ *       and checks each id; a bucket over heavyBytes/4 ids is skipped and its size added up
+ *       at SKIPPED_AT (the caller then walks it or scans the dense block holding its records).
+ *       Writes at most outCap pairs (the returned count may exceed it:
  *       the caller then falls back to a scan) and stores the candidate count at CANDIDATES_AT.
  */
 
 /** Scratch address where probeKeys leaves how many candidates it verified. */
 export const CANDIDATES_AT = 40;
+/** Scratch address where probeKeys leaves how many ids the heavy buckets it skipped hold. */
+export const SKIPPED_AT = 44;
 
 const I32 = 0x7f;
 const I64 = 0x7e;
@@ -35,6 +39,7 @@ const op = {
   i32GeU: 0x4f,
   i32LeU: 0x4d,
   i32LtU: 0x49,
+  i32GtU: 0x4b,
   i32Sub: 0x6b,
   i32ShrU: 0x76,
   i32Add: 0x6a,
@@ -153,17 +158,17 @@ function scanBody(): number[] {
 }
 
 function probeKeysBody(): number[] {
-  // params: 0 q, 1 base, 2 offsets, 3 ids, 4 keys, 5 nKeys, 6 maxd, 7 out, 8 outCap
-  // locals: 9 k, 10 o, 11 ip, 12 iend, 13 id, 14 p, 15 d, 16 a, 17 cand (i32); 18..21 q words (i64)
-  const q = [18, 19, 20, 21];
-  const slot = [...get(7), ...get(10), ...i32(3), op.i32Shl, op.i32Add];
+  // params: 0 q, 1 base, 2 offsets, 3 ids, 4 keys, 5 nKeys, 6 maxd, 7 out, 8 outCap, 9 heavyBytes
+  // locals: 10 k, 11 o, 12 ip, 13 iend, 14 id, 15 p, 16 d, 17 a, 18 cand, 19 skipped (i32); 20..23 q words (i64)
+  const q = [20, 21, 22, 23];
+  const slot = [...get(7), ...get(11), ...i32(3), op.i32Shl, op.i32Add];
   const code = [
     ...loadQuery(0, q),
     op.block,
     op.void,
     op.loop,
     op.void,
-    ...get(9),
+    ...get(10),
     ...get(5),
     op.i32GeU,
     op.brIf,
@@ -171,7 +176,7 @@ function probeKeysBody(): number[] {
     // a = offsets + keys[k] * 4
     ...get(2),
     ...get(4),
-    ...get(9),
+    ...get(10),
     ...i32(2),
     op.i32Shl,
     op.i32Add,
@@ -180,99 +185,122 @@ function probeKeysBody(): number[] {
     ...i32(2),
     op.i32Shl,
     op.i32Add,
-    ...set(16),
+    ...set(17),
     ...get(3),
-    ...get(16),
+    ...get(17),
     op.i32Load,
     ...mem(2, 0),
     ...i32(2),
     op.i32Shl,
     op.i32Add,
-    ...set(11),
+    ...set(12),
     ...get(3),
-    ...get(16),
+    ...get(17),
     op.i32Load,
     ...mem(2, 4),
     ...i32(2),
     op.i32Shl,
     op.i32Add,
-    ...set(12),
-    ...get(17),
+    ...set(13),
+    // a heavy bucket is not walked: its members are all in the dense block the caller scans
+    ...get(13),
     ...get(12),
-    ...get(11),
+    op.i32Sub,
+    ...get(9),
+    op.i32GtU,
+    op.if,
+    op.void,
+    ...get(19),
+    ...get(13),
+    ...get(12),
     op.i32Sub,
     op.i32Add,
-    ...set(17),
+    ...set(19),
+    ...get(13),
+    ...set(12),
+    op.end,
+    ...get(18),
+    ...get(13),
+    ...get(12),
+    op.i32Sub,
+    op.i32Add,
+    ...set(18),
     op.block,
     op.void,
     op.loop,
     op.void,
-    ...get(11),
     ...get(12),
+    ...get(13),
     op.i32GeU,
     op.brIf,
     1,
-    ...get(11),
+    ...get(12),
     op.i32Load,
     ...mem(2, 0),
-    ...set(13),
+    ...set(14),
     ...get(1),
-    ...get(13),
+    ...get(14),
     ...i32(5),
     op.i32Shl,
     op.i32Add,
-    ...set(14),
-    ...distance256(14, q),
     ...set(15),
-    ...get(15),
+    ...distance256(15, q),
+    ...set(16),
+    ...get(16),
     ...get(6),
     op.i32LeU,
     op.if,
     op.void,
-    ...get(10),
+    ...get(11),
     ...get(8),
     op.i32LtU,
     op.if,
     op.void,
     ...slot,
-    ...get(13),
+    ...get(14),
     op.i32Store,
     ...mem(2, 0),
     ...slot,
-    ...get(15),
+    ...get(16),
     op.i32Store,
     ...mem(2, 4),
+    op.end,
+    ...get(11),
+    ...i32(1),
+    op.i32Add,
+    ...set(11),
+    op.end,
+    ...get(12),
+    ...i32(4),
+    op.i32Add,
+    ...set(12),
+    op.br,
+    0,
+    op.end,
     op.end,
     ...get(10),
     ...i32(1),
     op.i32Add,
     ...set(10),
-    op.end,
-    ...get(11),
-    ...i32(4),
-    op.i32Add,
-    ...set(11),
-    op.br,
-    0,
-    op.end,
-    op.end,
-    ...get(9),
-    ...i32(1),
-    op.i32Add,
-    ...set(9),
     op.br,
     0,
     op.end,
     op.end,
     ...i32(CANDIDATES_AT),
-    ...get(17),
+    ...get(18),
     ...i32(2),
     op.i32ShrU,
     op.i32Store,
     ...mem(2, 0),
-    ...get(10),
+    ...i32(SKIPPED_AT),
+    ...get(19),
+    ...i32(2),
+    op.i32ShrU,
+    op.i32Store,
+    ...mem(2, 0),
+    ...get(11),
   ];
-  return [...uleb(2), ...uleb(9), I32, ...uleb(4), I64, ...code, op.end];
+  return [...uleb(2), ...uleb(10), I32, ...uleb(4), I64, ...code, op.end];
 }
 
 function section(id: number, payload: number[]): number[] {
@@ -286,7 +314,7 @@ function name(s: string): number[] {
 
 export function buildKernelBytes(): Uint8Array {
   const funcType = (params: number) => [0x60, params, ...Array(params).fill(I32), 1, I32];
-  const types = [2, ...funcType(5) /* scan */, ...funcType(9) /* probeKeys */];
+  const types = [2, ...funcType(5) /* scan */, ...funcType(10) /* probeKeys */];
   const imports = [1, ...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)];
   const functions = [2, 0, 1];
   const exports = [2, ...name('scan'), 0x00, 0, ...name('probeKeys'), 0x00, 1];
@@ -345,6 +373,7 @@ export interface Kernel {
     maxd: number,
     out: number,
     outCap: number,
+    heavyBytes: number,
   ): number;
 }
 
