@@ -14,7 +14,11 @@ export interface ImportOptions {
   list?: string;
   /** Reject the whole file, writing nothing, when any line is bad. Default false. */
   strict?: boolean;
-  /** Entries per transaction: each batch is committed whole or not at all. */
+  /**
+   * Entries per transaction: each batch is committed whole or not at all. Larger batches mean
+   * fewer durable commits and fewer copies of the same B-tree pages (random hashes touch most
+   * leaves in every batch); 100 000 entries hold about 25 MB while they wait.
+   */
   batchSize?: number;
   /** Called after every committed batch and at the end. */
   onProgress?: (progress: ImportProgress) => void;
@@ -26,7 +30,7 @@ type Defaulted = 'signal' | 'strict' | 'batchSize' | 'maxErrorsKept';
 export const IMPORT_DEFAULTS: Required<Pick<ImportOptions, Defaulted>> = {
   signal: 'pdq',
   strict: false,
-  batchSize: 20_000,
+  batchSize: 100_000,
   maxErrorsKept: 1000,
 };
 
