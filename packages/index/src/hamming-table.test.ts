@@ -4,7 +4,7 @@ import path from 'node:path';
 import { hammingDistance } from '@staydown/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chooseSubstrings, HammingTable, LinearStore, MIN_TABLE_RECORDS } from './hamming-table.js';
+import { chooseSubstrings, HammingTable, idBytesFor, LinearStore, MIN_TABLE_RECORDS } from './hamming-table.js';
 import { nearRecord, prng, syntheticRecords } from './test-data.js';
 import { buildKernelBytes } from './wasm-kernel.js';
 
@@ -39,15 +39,21 @@ describe('wasm kernel', () => {
 });
 
 describe('substring layout', () => {
-  it('covers all bits with about log2(n) − 1 bits per substring, none below the table minimum', () => {
+  it('covers all bits with about log2(n) bits per substring, offsets within 48 bytes per record', () => {
     expect(chooseSubstrings(MIN_TABLE_RECORDS - 1, 256)).toEqual([]);
-    for (const n of [5000, 100_000, 1_000_000, 10_000_000]) {
+    for (const n of [5000, 100_000, 1_000_000, 2_000_000, 10_000_000, 20_000_000]) {
       const lengths = chooseSubstrings(n, 256);
       expect(lengths.reduce((a, b) => a + b, 0)).toBe(256);
       expect(Math.max(...lengths) - Math.min(...lengths)).toBeLessThanOrEqual(1);
-      expect(Math.max(...lengths)).toBeLessThanOrEqual(22);
+      expect(Math.max(...lengths)).toBeLessThanOrEqual(24);
+      expect(Math.min(...lengths)).toBeGreaterThanOrEqual(8);
+      expect(lengths.reduce((t, len) => t + 4 * (2 ** len + 1), 0) / n).toBeLessThanOrEqual(48);
     }
-    expect(chooseSubstrings(10_000_000, 256)).toHaveLength(12);
+    // Norouzi et al.: m = 256 / log2(10 M) ≈ 11 substrings of 23–24 bits.
+    expect(chooseSubstrings(10_000_000, 256)).toEqual([24, 24, 24, 23, 23, 23, 23, 23, 23, 23, 23]);
+    expect(idBytesFor(10_000_000)).toBe(3);
+    expect(idBytesFor(2 ** 24)).toBe(3);
+    expect(idBytesFor(2 ** 24 + 1)).toBe(4);
   });
 });
 
@@ -108,7 +114,10 @@ describe('HammingTable: exactly the brute-force result set', () => {
     for (const lengths of layouts) {
       // heavy 1: most queries skip many ids and scan the block; 32: few, and their buckets are walked.
       for (const heavy of lengths.length === 16 ? [1, 4, 32] : [1, 32]) {
-        const table = HammingTable.build(records, count, 256, { lengths, heavy });
+        // 3-byte ids (up to 16 M records) for the large layout, 4-byte ids (beyond) for the other.
+        const idBytes = lengths.length === 16 ? 4 : 3;
+        const table = HammingTable.build(records, count, 256, { lengths, heavy, idBytes });
+        expect(table.idBytes).toBe(idBytes);
         expect(table.lengths).toEqual(lengths);
         expect(table.denseCount).toBeGreaterThan(0);
         expect(table.denseCount).toBeLessThanOrEqual(count);

@@ -29,7 +29,8 @@ import {
  *
  * Records, ids, offsets, the dense block and the scratch buffers live in one WebAssembly
  * memory so the kernels read them in place. Memory per record: 32 (record) + 4·m (ids) + the
- * offsets + 36 per dense-block member, about 95 bytes at 10 M clustered records.
+ * offsets + 36 per dense-block member; ids take 3 bytes up to 16 M records. About 115 bytes
+ * at 10 M clustered records (11 substrings of 23–24 bits).
  */
 
 export const RECORD_BYTES = 32;
@@ -54,17 +55,38 @@ const DENSE_FACTOR = 16;
 export const HEAVY_BUCKET = 64;
 /** Below this many records a table is not worth building: the scan is already microseconds. */
 export const MIN_TABLE_RECORDS = 4096;
-const MAX_SUBSTRING_BITS = 22;
+const MAX_SUBSTRING_BITS = 24;
 const MIN_SUBSTRING_BITS = 8;
+/** The bucket offsets (4 bytes per key, 2^len keys per table) may take this much per record. */
+const MAX_OFFSET_BYTES_PER_RECORD = 48;
 
-/** Substring lengths for n records of `bits` bits: about log2(n) − 1 bits each (capped). */
-export function chooseSubstrings(n: number, bits: number): number[] {
-  if (n < MIN_TABLE_RECORDS) return [];
-  const target = Math.min(MAX_SUBSTRING_BITS, Math.max(MIN_SUBSTRING_BITS, Math.floor(Math.log2(n)) - 1));
-  const m = Math.ceil(bits / target);
+function splitBits(bits: number, m: number): number[] {
   const base = Math.floor(bits / m);
   const extra = bits - base * m;
   return Array.from({ length: m }, (_, j) => base + (j < extra ? 1 : 0));
+}
+
+/**
+ * Substring lengths for n records of `bits` bits: m = bits / log2(n) substrings, so a bucket
+ * holds about one record (Norouzi et al.; 11 substrings of 23–24 bits at 10 M), with more,
+ * shorter substrings where the offsets would take over MAX_OFFSET_BYTES_PER_RECORD.
+ */
+export function chooseSubstrings(n: number, bits: number): number[] {
+  if (n < MIN_TABLE_RECORDS) return [];
+  const maxM = Math.floor(bits / MIN_SUBSTRING_BITS);
+  let m = Math.min(maxM, Math.max(Math.ceil(bits / MAX_SUBSTRING_BITS), Math.round(bits / Math.log2(n))));
+  while (
+    m < maxM &&
+    splitBits(bits, m).reduce((t, len) => t + offsetsBytes(len), 0) > n * MAX_OFFSET_BYTES_PER_RECORD
+  ) {
+    m++;
+  }
+  return splitBits(bits, m);
+}
+
+/** Record ids take 3 bytes while they fit (≤ 16 M records), else 4. */
+export function idBytesFor(count: number): number {
+  return count <= 1 << 24 ? 3 : 4;
 }
 
 function binomialsUpTo(len: number, k: number): number {
@@ -87,6 +109,8 @@ export interface TableHeader {
   /** Records in the dense block, and the bucket size above which probing skips a bucket. */
   dense: number;
   heavy: number;
+  /** Bytes per id in the tables' id arrays (3 or 4). */
+  idBytes: number;
 }
 
 const MAGIC = Buffer.from('SDMIH002', 'latin1');
@@ -105,16 +129,20 @@ export class HammingTable {
   private dense = 0;
   private readonly heavy: number;
   private readonly bitmapAt: number;
+  /** Bytes per id in the per-table id arrays (3 up to 16 M records). */
+  readonly idBytes: number;
 
   private constructor(
     bits: number,
     count: number,
     lengths: number[],
     memory: WasmMemory,
+    idBytes: number,
     heavy = HEAVY_BUCKET,
     dense = 0,
   ) {
     this.bits = bits;
+    this.idBytes = idBytes;
     this.heavy = heavy;
     this.dense = dense;
     this.count = count;
@@ -150,13 +178,16 @@ export class HammingTable {
   }
 
   /** Records, ids, offsets and the dense block: the part of memory a snapshot holds, in this order. */
-  private static bodyBytes(count: number, lengths: readonly number[], dense = 0): number {
-    const tables = count * (RECORD_BYTES + 4 * lengths.length) + lengths.reduce((t, len) => t + offsetsBytes(len), 0);
+  private static bodyBytes(count: number, lengths: readonly number[], idBytes: number, dense = 0): number {
+    const tables =
+      count * RECORD_BYTES +
+      lengths.length * idsBytes(count, idBytes) +
+      lengths.reduce((t, len) => t + offsetsBytes(len), 0);
     return align8(tables + bitmapBytes(count) + dense * 4) + dense * RECORD_BYTES;
   }
 
   private idsAt(j: number): number {
-    return this.recordsAt + this.count * RECORD_BYTES + j * this.count * 4;
+    return this.recordsAt + this.count * RECORD_BYTES + j * idsBytes(this.count, this.idBytes);
   }
 
   /**
@@ -167,12 +198,13 @@ export class HammingTable {
     records: Uint8Array,
     count: number,
     bits: number,
-    options: { lengths?: number[]; heavy?: number } = {},
+    options: { lengths?: number[]; heavy?: number; idBytes?: number } = {},
   ): HammingTable {
     const lengths = options.lengths ?? chooseSubstrings(count, bits);
-    const memory = createMemory(SCRATCH_BYTES + HammingTable.bodyBytes(count, lengths));
+    const idBytes = options.idBytes ?? idBytesFor(count);
+    const memory = createMemory(SCRATCH_BYTES + HammingTable.bodyBytes(count, lengths, idBytes));
     new Uint8Array(memory.buffer, SCRATCH_BYTES, count * RECORD_BYTES).set(records.subarray(0, count * RECORD_BYTES));
-    const table = new HammingTable(bits, count, lengths, memory, options.heavy ?? HEAVY_BUCKET);
+    const table = new HammingTable(bits, count, lengths, memory, idBytes, options.heavy ?? HEAVY_BUCKET);
     table.buildTables();
     table.buildDenseBlock();
     return table;
@@ -183,16 +215,19 @@ export class HammingTable {
     const bitmap = new Uint32Array(this.memory.buffer, this.bitmapAt, bitmapBytes(this.count) / 4);
     for (let j = 0; j < this.lengths.length; j++) {
       const off = this.offsetsView(j);
-      const ids = new Uint32Array(this.memory.buffer, this.idsAt(j), this.count);
+      const ids = this.idsView(j);
       for (let k = 0; k + 1 < off.length; k++) {
         if (off[k + 1] - off[k] <= this.heavy) continue;
-        for (let x = off[k]; x < off[k + 1]; x++) bitmap[ids[x] >>> 5] |= 1 << (ids[x] & 31);
+        for (let x = off[k]; x < off[k + 1]; x++) {
+          const id = ids.get(x);
+          bitmap[id >>> 5] |= 1 << (id & 31);
+        }
       }
     }
     let dense = 0;
     for (let w = 0; w < bitmap.length; w++) dense += popcount32(bitmap[w]);
     if (dense === 0) return;
-    const needed = SCRATCH_BYTES + HammingTable.bodyBytes(this.count, this.lengths, dense);
+    const needed = SCRATCH_BYTES + HammingTable.bodyBytes(this.count, this.lengths, this.idBytes, dense);
     const have = this.memory.buffer.byteLength;
     if (needed > have) this.memory.grow(Math.ceil((needed - have) / WASM_PAGE));
     this.dense = dense;
@@ -219,9 +254,31 @@ export class HammingTable {
       for (let i = 0; i < this.count; i++) off[extract(words, i * 8, start, len) + 1]++;
       for (let k = 1; k < off.length; k++) off[k] += off[k - 1];
       const cursor = off.slice(0, off.length - 1);
-      const ids = new Uint32Array(this.memory.buffer, this.idsAt(j), this.count);
-      for (let i = 0; i < this.count; i++) ids[cursor[extract(words, i * 8, start, len)]++] = i;
+      const ids = this.idsView(j);
+      for (let i = 0; i < this.count; i++) ids.set(cursor[extract(words, i * 8, start, len)]++, i);
     }
+  }
+
+  /** Table j's ids, 3 or 4 bytes each, little-endian. */
+  private idsView(j: number): { get(x: number): number; set(x: number, id: number): void } {
+    if (this.idBytes === 4) {
+      const ids = new Uint32Array(this.memory.buffer, this.idsAt(j), this.count);
+      return {
+        get: (x) => ids[x],
+        set: (x, id) => {
+          ids[x] = id;
+        },
+      };
+    }
+    const b = new Uint8Array(this.memory.buffer, this.idsAt(j), this.count * 3);
+    return {
+      get: (x) => b[3 * x] | (b[3 * x + 1] << 8) | (b[3 * x + 2] << 16),
+      set: (x, id) => {
+        b[3 * x] = id & 0xff;
+        b[3 * x + 1] = (id >>> 8) & 0xff;
+        b[3 * x + 2] = id >>> 16;
+      },
+    };
   }
 
   private offsetsView(j: number): Uint32Array {
@@ -343,7 +400,9 @@ export class HammingTable {
           maxDistance,
           OUT_AT,
           OUT_CAP,
-          this.heavy * 4,
+          this.heavy * this.idBytes,
+          this.idBytes,
+          idMask(this.idBytes),
         );
         if (skippedAt[0] > 0) {
           heavyIds += skippedAt[0];
@@ -383,6 +442,8 @@ export class HammingTable {
           OUT_AT,
           OUT_CAP,
           -1,
+          this.idBytes,
+          idMask(this.idBytes),
         );
         if (hits > OUT_CAP) return false;
         for (let x = 0; x < hits; x++) found.set(out[2 * x], out[2 * x + 1]);
@@ -415,6 +476,7 @@ export class HammingTable {
       signal,
       dense: this.dense,
       heavy: this.heavy,
+      idBytes: this.idBytes,
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
     const head = Buffer.alloc(align8(MAGIC.length + 4 + json.length));
@@ -430,7 +492,7 @@ export class HammingTable {
         new Uint8Array(
           this.memory.buffer,
           this.recordsAt,
-          HammingTable.bodyBytes(this.count, this.lengths, this.dense),
+          HammingTable.bodyBytes(this.count, this.lengths, this.idBytes, this.dense),
         ),
       );
       fsyncSync(fd);
@@ -462,6 +524,8 @@ export class HammingTable {
       if (!Number.isInteger(header.count) || !Array.isArray(header.lengths)) return undefined;
       if (!Number.isInteger(header.dense) || !Number.isInteger(header.heavy)) return undefined;
       if (header.dense < 0 || header.dense > header.count || header.heavy < 1) return undefined;
+      if (header.idBytes !== 3 && header.idBytes !== 4) return undefined;
+      if (header.idBytes === 3 && header.count > 1 << 24) return undefined;
       return { header, dataAt: align8(fixed.length + len) };
     } catch {
       return undefined;
@@ -475,9 +539,9 @@ export class HammingTable {
     const head = HammingTable.readHeader(path);
     if (!head) return undefined;
     const { header, dataAt } = head;
-    const { count, lengths, bits, dense, heavy } = header;
+    const { count, lengths, bits, dense, heavy, idBytes } = header;
     if (lengths.some((len) => !Number.isInteger(len) || len < 1 || len > MAX_SUBSTRING_BITS)) return undefined;
-    const bodyBytes = HammingTable.bodyBytes(count, lengths, dense);
+    const bodyBytes = HammingTable.bodyBytes(count, lengths, idBytes, dense);
     if (statSync(path).size !== dataAt + bodyBytes) return undefined;
     const memory = createMemory(SCRATCH_BYTES + bodyBytes);
     const fd = openSync(path, 'r');
@@ -486,7 +550,7 @@ export class HammingTable {
     } finally {
       closeSync(fd);
     }
-    return { table: new HammingTable(bits, count, lengths, memory, heavy, dense), header };
+    return { table: new HammingTable(bits, count, lengths, memory, idBytes, heavy, dense), header };
   }
 }
 
@@ -546,6 +610,15 @@ function extract(words: Uint32Array, base: number, start: number, len: number): 
 
 function offsetsBytes(len: number): number {
   return ((1 << len) + 1) * 4;
+}
+
+/** One table's id array: ids of idBytes each, padded so the kernel's 4-byte read of the last stays inside. */
+function idsBytes(count: number, idBytes: number): number {
+  return (count * idBytes + 4 + 3) & ~3;
+}
+
+function idMask(idBytes: number): number {
+  return idBytes === 4 ? -1 : (1 << (idBytes * 8)) - 1;
 }
 
 function bitmapBytes(count: number): number {
