@@ -147,8 +147,11 @@ export class IndexStore {
     let lastCountKey = '';
     let lastList = '';
     let lastSignal = '';
+    // Keys in order: the B-tree is walked forward, each leaf visited once per batch.
+    const keyed = batch.map((e) => ({ key: entryKey(e.signal, e.hash, e.list), e }));
+    keyed.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     this.root.transactionSync(() => {
-      for (const e of batch) {
+      for (const { key, e } of keyed) {
         let track = tracked.get(e.signal);
         if (track === undefined) {
           track = trackNewHashes(e.signal);
@@ -163,7 +166,7 @@ export class IndexStore {
         }
         const value: StoredValue = [e.label, e.ref, lastAddedMs, e.source];
         // lmdb-js returns false when noOverwrite finds the key (its typings say void).
-        const stored = this.entries.putSync(entryKey(e.signal, e.hash, e.list), value, {
+        const stored = this.entries.putSync(key, value, {
           noOverwrite: true,
         }) as unknown as boolean;
         if (!stored) {
