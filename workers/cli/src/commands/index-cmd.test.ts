@@ -1,26 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CommandIo } from '../io.js';
 import { main } from '../main.js';
+import { memoryIo } from '../memory-io.test-support.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-cli-index-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function memoryIo(): CommandIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  return { stdout, stderr, isTTY: false, env: {}, cwd: tmp, out: () => out, err: () => err };
-}
-
 async function staydown(...args: string[]) {
-  const io = memoryIo();
+  const io = memoryIo(tmp);
   const code = await main(args, io);
   return { code, out: io.out(), err: io.err() };
 }

@@ -1,21 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandIo } from '../io.js';
 import { main } from '../main.js';
+import { memoryIo } from '../memory-io.test-support.js';
 import { finishedOrderDb } from './fixtures.test-support.js';
-
-function memoryIo(cwd: string): CommandIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  return { stdout, stderr, isTTY: false, env: {}, cwd, out: () => out, err: () => err };
-}
 
 async function jsonReport(cwd: string): Promise<string> {
   const io = memoryIo(cwd);

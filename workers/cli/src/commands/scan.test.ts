@@ -1,23 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { hashImage } from '@staydown/hashing';
 import { openIndex } from '@staydown/index';
 import { syntheticImage } from '@staydown/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandIo } from '../io.js';
 import { main } from '../main.js';
-
-function memoryIo(cwd: string, isTTY = false): CommandIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  return { stdout, stderr, isTTY, env: {}, cwd, out: () => out, err: () => err };
-}
+import { memoryIo } from '../memory-io.test-support.js';
 
 async function scan(args: string[], cwd: string, isTTY = false) {
   const io = memoryIo(cwd, isTTY);

@@ -2,21 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parseOrder, type SimulatedHost, startSimulatedHost, syntheticPng, VerifyStore } from '@staydown/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandIo } from '../io.js';
 import { main } from '../main.js';
-
-function memoryIo(cwd: string): CommandIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  return { stdout, stderr, isTTY: false, env: {}, cwd, out: () => out, err: () => err };
-}
+import { memoryIo } from '../memory-io.test-support.js';
 
 describe('staydown worker', () => {
   let dir: string;
