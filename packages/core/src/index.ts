@@ -13,3 +13,4 @@ export {
   SHA1,
   SHA256,
 } from './signals.js';
+export { ABSENT_VERDICTS, type Verdict, verdictClass } from './verdicts.js';

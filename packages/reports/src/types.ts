@@ -4,14 +4,10 @@
  * here structurally so this package renders any producer's reports without importing the
  * verifier (data flows one way: verdict → evidence → report).
  */
-export type Verdict =
-  | 'PRESENT'
-  | 'NOT_FOUND'
-  | 'LEGAL_BLOCK'
-  | 'REPLACED'
-  | 'ACCESS_DENIED'
-  | 'UNREACHABLE'
-  | 'INCONCLUSIVE';
+import type { Verdict } from '@staydown/core';
+
+export { ABSENT_VERDICTS, verdictClass } from '@staydown/core';
+export type { Verdict };
 
 export interface CheckRow {
   checkedAt: string;
@@ -61,18 +57,4 @@ export interface OrderReport {
   running?: boolean;
   items: ItemReport[];
   evidence?: EvidenceStatus;
-}
-
-/** Verdicts that count as "no longer accessible" at the URL. INCONCLUSIVE is never one of them. */
-export const ABSENT_VERDICTS: ReadonlySet<Verdict> = new Set([
-  'NOT_FOUND',
-  'LEGAL_BLOCK',
-  'REPLACED',
-  'ACCESS_DENIED',
-  'UNREACHABLE',
-]);
-
-export function verdictClass(verdict: Verdict): 'present' | 'absent' | 'inconclusive' {
-  if (verdict === 'PRESENT') return 'present';
-  return ABSENT_VERDICTS.has(verdict) ? 'absent' : 'inconclusive';
 }

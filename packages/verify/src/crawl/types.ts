@@ -5,15 +5,10 @@
  */
 import type { LookupAddress, LookupOptions } from 'node:dns';
 
-/** One verdict per check. INCONCLUSIVE is never counted as removed. */
-export type Verdict =
-  | 'PRESENT'
-  | 'NOT_FOUND'
-  | 'LEGAL_BLOCK'
-  | 'REPLACED'
-  | 'ACCESS_DENIED'
-  | 'UNREACHABLE'
-  | 'INCONCLUSIVE';
+/** One verdict per check (the vocabulary lives in @staydown/core). INCONCLUSIVE is never counted as removed. */
+export type { Verdict } from '@staydown/core';
+
+import type { Verdict } from '@staydown/core';
 
 /** Machine-readable reasons attached to a verdict (always set for INCONCLUSIVE and UNREACHABLE). */
 export type CheckReason =

@@ -1,22 +1,10 @@
-import type { Verdict } from '../crawl/types.js';
+import { ABSENT_VERDICTS, verdictClass } from '@staydown/core';
 import { verifyChain } from '../evidence/chain.js';
 import type { EvidenceRecord } from '../evidence/record.js';
 import type { StoredEvidence, VerifyStore } from '../store/store.js';
 import type { CheckRow, ItemReport, OrderReport } from './types.js';
 
-/** Verdicts that mean the material is no longer accessible at the URL. INCONCLUSIVE is never one. */
-export const ABSENT_VERDICTS: ReadonlySet<Verdict> = new Set([
-  'NOT_FOUND',
-  'LEGAL_BLOCK',
-  'REPLACED',
-  'ACCESS_DENIED',
-  'UNREACHABLE',
-]);
-
-export function verdictClass(verdict: Verdict): 'present' | 'absent' | 'inconclusive' {
-  if (verdict === 'PRESENT') return 'present';
-  return ABSENT_VERDICTS.has(verdict) ? 'absent' : 'inconclusive';
-}
+export { ABSENT_VERDICTS, verdictClass };
 
 /** Builds the report of one order from its evidence (UNKNOWN_ORDER when absent). */
 export function buildOrderReport(store: VerifyStore, orderId: string): OrderReport {
