@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { ErrorCodes, PDQ, StaydownError } from '@staydown/core';
-import { openIndex } from '@staydown/index';
+import { HammingTable } from '@staydown/index';
 import { UnionFind } from './union-find.js';
 
 export interface NearDuplicateInput {
@@ -15,15 +12,16 @@ export interface GroupOptions {
   threshold?: number;
 }
 
-const GROUP_LIST = 'near-duplicates';
+/** Bytes of one packed 256-bit PDQ hash. */
+const PDQ_BYTES = PDQ.bits / 8;
 
 /**
  * Groups images whose PDQ hashes are within `threshold` of each other, transitively (A~B and
  * B~C put A, B and C together): the same picture reported many times, re-encoded or resized,
- * becomes one group. The hashes go into a temporary index (only hashes, never image bytes) and
- * each distinct hash is searched once with the index's multi-index search, so the cost grows
- * with the number of near pairs, not with n². Returns every id exactly once: groups largest
- * first, members in input order.
+ * becomes one group. The distinct hashes are packed into the index's in-memory Hamming table
+ * (nothing is written to disk) and each is searched once with its multi-index search, so past a
+ * few thousand hashes the cost grows with the number of near pairs, not with n². Returns every
+ * id exactly once: groups largest first, members in input order.
  */
 export async function groupNearDuplicates(
   items: Iterable<NearDuplicateInput>,
@@ -56,24 +54,17 @@ export async function groupNearDuplicates(
 
   const distinct = [...byHash.keys()];
   if (distinct.length > 1) {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'staydown-group-'));
-    try {
-      const index = await openIndex(dir, { snapshots: false });
-      try {
-        index.add(distinct.map((hash) => ({ signal: PDQ.name, hash, list: GROUP_LIST })));
-        const results = index.searchBatch(PDQ.name, distinct, { maxDistance: threshold });
-        results.forEach((result, i) => {
-          const from = byHash.get(distinct[i])?.[0] ?? 0;
-          for (const hit of result.matches) {
-            const to = byHash.get(hit.hash)?.[0];
-            if (to !== undefined) sets.union(from, to);
-          }
-        });
-      } finally {
-        await index.close();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    const records = new Uint8Array(distinct.length * PDQ_BYTES);
+    distinct.forEach((hash, i) => {
+      records.set(Buffer.from(hash, 'hex'), i * PDQ_BYTES);
+    });
+    const table = HammingTable.build(records, distinct.length, PDQ.bits);
+    const first = distinct.map((hash) => byHash.get(hash)?.[0] ?? 0);
+    for (let i = 0; i < distinct.length; i++) {
+      // Each near pair is found from both ends; one union is enough.
+      table.search(records.subarray(i * PDQ_BYTES, (i + 1) * PDQ_BYTES), threshold, (id) => {
+        if (id > i) sets.union(first[i], first[id]);
+      });
     }
   }
   return sets

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { hexHammingDistance } from '@staydown/core';
 import { hashImage } from '@staydown/hashing';
 import { groupNearDuplicates } from '@staydown/scanner';
@@ -72,6 +75,80 @@ describe('groupNearDuplicates', () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('agrees with brute force past the size where the search uses its substring tables', async () => {
+    // 5 000 distinct hashes: above the index's threshold for building multi-index tables, so
+    // the probing path is what is compared, not only the linear scan small sets get.
+    let state = 12345;
+    const next = () => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return state >>> 0;
+    };
+    const words: Uint32Array[] = [];
+    const items: { id: string; pdq: string }[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      const w = new Uint32Array(8);
+      if (i % 3 === 1) {
+        // A near copy of the previous hash: 0–40 bits flipped, so some pairs straddle 31.
+        w.set(words[i - 1]);
+        const flips = next() % 41;
+        for (let f = 0; f < flips; f++) {
+          const bit = next() % 256;
+          w[bit >> 5] ^= 1 << (bit & 31);
+        }
+      } else for (let j = 0; j < 8; j++) w[j] = next();
+      words.push(w);
+      items.push({ id: String(i), pdq: Buffer.from(w.buffer).toString('hex') });
+    }
+    const popcount = (x: number) => {
+      let v = x - ((x >>> 1) & 0x55555555);
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+    };
+    const parent = items.map((_, i) => i);
+    const find = (i: number): number => {
+      let root = i;
+      while (parent[root] !== root) root = parent[root];
+      parent[i] = root;
+      return root;
+    };
+    for (let i = 0; i < words.length; i++) {
+      for (let j = i + 1; j < words.length; j++) {
+        let d = 0;
+        for (let k = 0; k < 8 && d <= 31; k++) d += popcount(words[i][k] ^ words[j][k]);
+        if (d <= 31) parent[find(j)] = find(i);
+      }
+    }
+    const expected = new Map<number, string[]>();
+    for (const [i, item] of items.entries()) expected.set(find(i), [...(expected.get(find(i)) ?? []), item.id]);
+    const groups = await groupNearDuplicates(items);
+    expect(groups.flat()).toHaveLength(items.length);
+    expect(canonical(groups)).toEqual(canonical([...expected.values()]));
+  });
+
+  it('writes nothing to disk: no temporary folder is created', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'staydown-group-test-'));
+    const saved = { TMPDIR: process.env.TMPDIR, TMP: process.env.TMP, TEMP: process.env.TEMP };
+    process.env.TMPDIR = process.env.TMP = process.env.TEMP = tmp;
+    try {
+      expect(os.tmpdir()).toBe(tmp);
+      const items = Array.from({ length: 200 }, (_, i) => ({
+        id: String(i),
+        pdq: Buffer.alloc(32, i % 50).toString('hex'),
+      }));
+      const groups = await groupNearDuplicates(items);
+      expect(groups.flat()).toHaveLength(200);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('rejects a malformed hash with INVALID_HASH naming the item', async () => {
