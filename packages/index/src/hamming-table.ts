@@ -3,6 +3,8 @@ import {
   CANDIDATES_AT,
   createKernel,
   createMemory,
+  KERNEL_SCRATCH_END,
+  KEYS_CAP,
   type Kernel,
   SKIPPED_AT,
   WASM_PAGE,
@@ -36,10 +38,10 @@ import {
 export const RECORD_BYTES = 32;
 const QUERY_AT = 0;
 const KEYS_AT = 64;
-const KEYS_CAP = 16384;
 const OUT_AT = KEYS_AT + KEYS_CAP * 4;
 const OUT_CAP = 65536;
-const SCRATCH_BYTES = OUT_AT + OUT_CAP * 8;
+/** Query, keys and hits here; the kernel's own scratch above; the tables from SCRATCH_BYTES on. */
+const SCRATCH_BYTES = KERNEL_SCRATCH_END;
 
 /**
  * Cost model (ns per operation), measured with the kernels on 1–10 M records: a probe and a
@@ -400,7 +402,7 @@ export class HammingTable {
           maxDistance,
           OUT_AT,
           OUT_CAP,
-          this.heavy * this.idBytes,
+          this.heavy,
           this.idBytes,
           idMask(this.idBytes),
         );
