@@ -155,6 +155,38 @@ describe('HammingTable: exactly the brute-force result set', () => {
     }
   });
 
+  it('scans only the popcount band of the dense block, exactly, whatever the query popcount', () => {
+    // A quarter of the records are sparse (blank-ish images of every density up to ~25%): the
+    // heavy buckets of all-zero substrings put them, and only them, in the dense block.
+    const count = 6000;
+    const records = syntheticRecords({ count, seed: 19 });
+    const rand = prng(37);
+    for (let i = 0; i < count; i += 4) {
+      const density = rand() * 0.5;
+      for (let b = 0; b < 32; b++) records[i * 32 + b] &= rand() < density ? rand() * 256 : 0;
+    }
+    const table = HammingTable.build(records, count, 256, { lengths: Array.from({ length: 16 }, () => 16), heavy: 32 });
+    expect(table.denseCount).toBeGreaterThan(count / 8);
+    expect(table.denseCount).toBeLessThan(count / 2);
+    const queries = [new Uint8Array(32), new Uint8Array(32).fill(0xff)];
+    for (let i = 0; i < 10; i++)
+      queries.push(nearRecord(records, 4 * Math.floor(rand() * (count / 4)), Math.floor(rand() * 30), rand));
+    for (let i = 0; i < 4; i++)
+      queries.push(nearRecord(records, Math.floor(rand() * count), Math.floor(rand() * 30), rand));
+    for (const query of queries) {
+      for (const r of [0, 5, 16, 31, 64]) {
+        const { got, repeated } = searchAll(table, query, r);
+        expect(repeated).toBe(false);
+        expect(got).toEqual(bruteForce(records, count, query, r));
+      }
+    }
+    const file = path.join(tmp, 'band.snap');
+    table.writeSnapshot(file, 1, 'pdq');
+    const loaded = HammingTable.readSnapshot(file)!.table;
+    for (const query of queries)
+      expect(searchAll(loaded, query, 31).got).toEqual(bruteForce(records, count, query, 31));
+  });
+
   it('round-trips through a snapshot and rejects a truncated one', () => {
     const count = 8000;
     const records = syntheticRecords({ count, seed: 5, clustered: 0.5 });

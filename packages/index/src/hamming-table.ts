@@ -110,12 +110,15 @@ export interface TableHeader {
   signal: string;
   /** Records in the dense block, and the bucket size above which probing skips a bucket. */
   dense: number;
+  /** Where each popcount's records start in the dense block (bits + 2 entries; empty when none). */
+  densePopStarts: number[];
   heavy: number;
   /** Bytes per id in the tables' id arrays (3 or 4). */
   idBytes: number;
 }
 
-const MAGIC = Buffer.from('SDMIH002', 'latin1');
+/** 003: the dense block is ordered by popcount. */
+const MAGIC = Buffer.from('SDMIH003', 'latin1');
 const IO_CHUNK = 1 << 28;
 
 export class HammingTable {
@@ -133,6 +136,14 @@ export class HammingTable {
   private readonly bitmapAt: number;
   /** Bytes per id in the per-table id arrays (3 up to 16 M records). */
   readonly idBytes: number;
+  /**
+   * The dense block is ordered by popcount, and record i of popcount p sits at positions
+   * densePopStarts[p] ≤ i < densePopStarts[p + 1]. Since d(q, x) ≥ |popcount(q) − popcount(x)|
+   * (the triangle inequality through the all-zero hash), a query only scans the band of
+   * popcounts within maxDistance of its own — a fraction of the block on clustered lists,
+   * whose dense members are mostly low-entropy (blank, flat) images.
+   */
+  private densePopStarts: Uint32Array;
 
   private constructor(
     bits: number,
@@ -142,7 +153,9 @@ export class HammingTable {
     idBytes: number,
     heavy = HEAVY_BUCKET,
     dense = 0,
+    densePopStarts: number[] = [],
   ) {
+    this.densePopStarts = Uint32Array.from(densePopStarts);
     this.bits = bits;
     this.idBytes = idBytes;
     this.heavy = heavy;
@@ -237,13 +250,34 @@ export class HammingTable {
     const denseRecords = new Uint8Array(this.memory.buffer, this.denseRecordsAt(), dense * RECORD_BYTES);
     const all = new Uint8Array(this.memory.buffer, this.recordsAt, this.count * RECORD_BYTES);
     const words = new Uint32Array(this.memory.buffer, this.bitmapAt, bitmapBytes(this.count) / 4);
-    let at = 0;
+    // Counting sort of the members by popcount (ids ascending within one popcount).
+    const recordWords = new Uint32Array(this.memory.buffer, this.recordsAt, this.count * 8);
+    const popOf = (i: number) => {
+      let c = 0;
+      for (let w = 0; w < 8; w++) c += popcount32(recordWords[i * 8 + w]);
+      return c;
+    };
+    const starts = new Uint32Array(this.bits + 2);
+    for (let i = 0; i < this.count; i++) if ((words[i >>> 5] & (1 << (i & 31))) !== 0) starts[popOf(i) + 1]++;
+    for (let p = 1; p < starts.length; p++) starts[p] += starts[p - 1];
+    this.densePopStarts = starts.slice();
     for (let i = 0; i < this.count; i++) {
       if ((words[i >>> 5] & (1 << (i & 31))) === 0) continue;
+      const at = starts[popOf(i)]++;
       denseIds[at] = i;
       denseRecords.set(all.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES), at * RECORD_BYTES);
-      at++;
     }
+  }
+
+  /** The dense-block positions [from, to) whose popcounts lie within maxDistance of the query's. */
+  private denseBand(query: Uint8Array, maxDistance: number): [number, number] {
+    if (this.dense === 0) return [0, 0];
+    const q = new Uint32Array(query.buffer, query.byteOffset, 8);
+    let pop = 0;
+    for (let w = 0; w < 8; w++) pop += popcount32(q[w]);
+    const lo = Math.max(0, pop - maxDistance);
+    const hi = Math.min(this.bits, pop + maxDistance);
+    return [this.densePopStarts[lo], this.densePopStarts[hi + 1]];
   }
 
   /** Counting sort of record ids by each substring's value. */
@@ -428,7 +462,8 @@ export class HammingTable {
       if (!overflow && nKeys > 0) flush();
       if (overflow) return false;
     }
-    if (heavyIds * COST.verify <= this.dense * COST.scan) {
+    const [bandFrom, bandTo] = this.denseBand(query, maxDistance);
+    if (heavyIds * COST.verify <= (bandTo - bandFrom) * COST.scan) {
       // Few heavy ids: walking those buckets costs less than scanning the dense block.
       for (let h = 0; h < heavyKeys.length; h += 2) {
         keys[0] = heavyKeys[h + 1];
@@ -453,13 +488,13 @@ export class HammingTable {
       for (const [id, d] of found) onHit(id, d);
       return true;
     }
-    // Many heavy ids: all their records are in the dense block, scanned whole. Records found
-    // in light buckets that the block also holds are left to the block's scan.
+    // Many heavy ids: all their records are in the dense block, whose popcount band is
+    // scanned. Records found in light buckets that the block also holds are left to the scan.
     if (this.dense * 2 > this.count) return false;
     const denseIds = new Uint32Array(this.memory.buffer, this.denseIdsAt(), this.dense);
     const base = this.denseRecordsAt();
-    for (let start = 0; start < this.dense; start += OUT_CAP) {
-      const n = Math.min(OUT_CAP, this.dense - start);
+    for (let start = bandFrom; start < bandTo; start += OUT_CAP) {
+      const n = Math.min(OUT_CAP, bandTo - start);
       const hits = this.kernel.scan(QUERY_AT, base + start * RECORD_BYTES, n, maxDistance, OUT_AT);
       for (let h = 0; h < hits; h++) onHit(denseIds[start + out[2 * h]], out[2 * h + 1]);
     }
@@ -477,6 +512,7 @@ export class HammingTable {
       generation,
       signal,
       dense: this.dense,
+      densePopStarts: [...this.densePopStarts],
       heavy: this.heavy,
       idBytes: this.idBytes,
     };
@@ -526,6 +562,10 @@ export class HammingTable {
       if (!Number.isInteger(header.count) || !Array.isArray(header.lengths)) return undefined;
       if (!Number.isInteger(header.dense) || !Number.isInteger(header.heavy)) return undefined;
       if (header.dense < 0 || header.dense > header.count || header.heavy < 1) return undefined;
+      const starts = header.densePopStarts;
+      if (!Array.isArray(starts)) return undefined;
+      if (header.dense > 0 && (starts.length !== header.bits + 2 || starts.at(-1) !== header.dense)) return undefined;
+      if (starts.some((v, i) => !Number.isInteger(v) || v < 0 || (i > 0 && v < starts[i - 1]))) return undefined;
       if (header.idBytes !== 3 && header.idBytes !== 4) return undefined;
       if (header.idBytes === 3 && header.count > 1 << 24) return undefined;
       return { header, dataAt: align8(fixed.length + len) };
@@ -541,7 +581,7 @@ export class HammingTable {
     const head = HammingTable.readHeader(path);
     if (!head) return undefined;
     const { header, dataAt } = head;
-    const { count, lengths, bits, dense, heavy, idBytes } = header;
+    const { count, lengths, bits, dense, heavy, idBytes, densePopStarts } = header;
     if (lengths.some((len) => !Number.isInteger(len) || len < 1 || len > MAX_SUBSTRING_BITS)) return undefined;
     const bodyBytes = HammingTable.bodyBytes(count, lengths, idBytes, dense);
     if (statSync(path).size !== dataAt + bodyBytes) return undefined;
@@ -552,7 +592,7 @@ export class HammingTable {
     } finally {
       closeSync(fd);
     }
-    return { table: new HammingTable(bits, count, lengths, memory, idBytes, heavy, dense), header };
+    return { table: new HammingTable(bits, count, lengths, memory, idBytes, heavy, dense, densePopStarts), header };
   }
 }
 
