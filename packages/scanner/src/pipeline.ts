@@ -5,7 +5,7 @@ import type { Piscina } from 'piscina';
 import { type BatchSearcher, matchBatch } from './matcher.js';
 import { Notifier } from './notifier.js';
 import type { ResolvedScannerOptions } from './options.js';
-import type { SourceItem } from './sources.js';
+import type { Payload, SourceItem } from './sources.js';
 import type { ScanError, ScanResult, WorkerOutcome, WorkerTask } from './types.js';
 
 export interface PipelineDeps {
@@ -16,7 +16,7 @@ export interface PipelineDeps {
 
 interface Loaded {
   item: SourceItem;
-  bytes: Uint8Array;
+  payload: Payload;
 }
 
 interface Hashed {
@@ -140,10 +140,10 @@ export class ScanRun {
   }
 
   async #admit(item: SourceItem): Promise<void> {
-    let bytes: Uint8Array;
+    let payload: Payload;
     this.#outstanding++;
     try {
-      bytes = await item.load();
+      payload = await item.load();
     } catch (error) {
       this.#hashed.push({ item, error: toStaydownError(error, ErrorCodes.READ_FAILED).toJSON() });
       return;
@@ -156,12 +156,12 @@ export class ScanRun {
       return;
     }
     const { batchMaxBytes, batchMaxItems } = this.#deps.options;
-    if (bytes.byteLength >= batchMaxBytes) {
-      this.#submit([{ item, bytes }]);
+    if (payload.size >= batchMaxBytes) {
+      this.#submit([{ item, payload }]);
       return;
     }
-    this.#batch.push({ item, bytes });
-    this.#batchBytes += bytes.byteLength;
+    this.#batch.push({ item, payload });
+    this.#batchBytes += payload.size;
     if (this.#batch.length >= batchMaxItems || this.#batchBytes >= batchMaxBytes) this.#flush();
   }
 
@@ -192,11 +192,15 @@ export class ScanRun {
     this.#tasks++;
     this.#outstanding++;
     const task: WorkerTask = {
-      items: batch.map(({ bytes }, key) => ({ key, bytes })),
+      items: batch.map(({ payload }, key) =>
+        'file' in payload ? { key, file: payload.file } : { key, bytes: payload.bytes },
+      ),
       startedAt: new Float64Array(new SharedArrayBuffer(8)),
     };
-    // The bytes own their ArrayBuffers (see sources.ts), so moving them copies nothing.
-    const transferList = batch.map(({ bytes }) => bytes.buffer as ArrayBuffer);
+    // Caller's bytes own their ArrayBuffers (see sources.ts), so moving them copies nothing;
+    // files are read by the worker and only their paths are sent.
+    const transferList: ArrayBuffer[] = [];
+    for (const { payload } of batch) if ('bytes' in payload) transferList.push(payload.bytes.buffer as ArrayBuffer);
     // Aborting a running task makes piscina end its thread and start a fresh one.
     const taskAbort = new AbortController();
     this.#taskControllers.add(taskAbort);
@@ -291,9 +295,9 @@ export class ScanRun {
     item
       .load()
       .then(
-        (bytes) => {
+        (payload) => {
           if (this.#aborted) this.#hashed.push({ item, error: abortedError().toJSON() });
-          else this.#submit([{ item, bytes }]);
+          else this.#submit([{ item, payload }]);
         },
         (error) => this.#hashed.push({ item, error: toStaydownError(error, ErrorCodes.READ_FAILED).toJSON() }),
       )

@@ -24,7 +24,11 @@ export class Scanner {
   constructor(options: CreateScannerOptions = {}) {
     this.options = resolveScannerOptions(options);
     this.#index = options.index;
-    const workerData: WorkerConfig = { hash: this.options.hash, faultInjection: this.options.faultInjection };
+    const workerData: WorkerConfig = {
+      hash: this.options.hash,
+      maxFileBytes: this.options.maxFileBytes,
+      faultInjection: this.options.faultInjection,
+    };
     this.#pool = new Piscina<WorkerTask, WorkerOutcome[]>({
       // Resolved next to this module in dist/, so the pool works wherever the package is installed.
       filename: new URL('./worker.js', import.meta.url).href,

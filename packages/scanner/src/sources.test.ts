@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileBounded } from './read-file.js';
 import { fromInputs, type SourceItem, transferable, walkPaths } from './sources.js';
 
 async function collect(source: AsyncIterable<SourceItem>): Promise<SourceItem[]> {
@@ -30,9 +31,23 @@ describe('walkPaths', () => {
     const names = items.map((i) => path.relative(dir, i.path ?? '')).sort();
     expect(names).toEqual(['a/b/deep.bin', 'a/mid.bin', 'big.bin', 'link.bin', 'top.bin']);
     const deep = items.find((i) => i.path?.endsWith('deep.bin'));
-    const bytes = await deep?.load();
-    expect(bytes?.byteLength).toBe(30);
-    expect(bytes?.buffer.byteLength).toBe(30);
+    // The main thread only sizes the file; the worker reads it.
+    expect(await deep?.load()).toEqual({ file: path.join(dir, 'a', 'b', 'deep.bin'), size: 30 });
+  });
+
+  it('reads a file into a buffer of exactly its length, refusing one over the limit unread', () => {
+    const bytes = readFileBounded(path.join(dir, 'a', 'b', 'deep.bin'), 100);
+    expect(bytes.byteLength).toBe(30);
+    expect(bytes.buffer.byteLength).toBe(30);
+    expect(bytes.every((b) => b === 3)).toBe(true);
+    expect(readFileBounded(path.join(dir, 'a', 'b', 'deep.bin'), 30).byteLength).toBe(30);
+    expect(() => readFileBounded(path.join(dir, 'big.bin'), 100)).toThrow(
+      expect.objectContaining({ code: 'TOO_LARGE' }),
+    );
+    expect(() => readFileBounded(path.join(dir, 'nope'), 100)).toThrow(
+      expect.objectContaining({ code: 'READ_FAILED' }),
+    );
+    expect(() => readFileBounded(dir, 100)).toThrow(expect.objectContaining({ code: 'READ_FAILED' }));
   });
 
   it('reports oversized and missing files as failing loads, without reading them', async () => {
@@ -58,10 +73,10 @@ describe('in-memory inputs', () => {
     const bytes = new Uint8Array([1, 2, 3]);
     const [copied] = await collect(fromInputs([{ id: 'a', bytes }], false));
     expect(copied.reloadable).toBe(true);
-    expect(await copied.load()).not.toBe(bytes);
+    expect(((await copied.load()) as { bytes: Uint8Array }).bytes).not.toBe(bytes);
     const [moved] = await collect(fromInputs([{ id: 'b', bytes }], true));
     expect(moved.reloadable).toBe(false);
-    expect(await moved.load()).toBe(bytes);
+    expect(((await moved.load()) as { bytes: Uint8Array }).bytes).toBe(bytes);
   });
 
   it('turns an input without bytes into a failing load', async () => {
@@ -81,6 +96,19 @@ describe('special files', () => {
       execFileSync('mkfifo', [fifo]);
       const [item] = await collect(walkPaths([fifo], 100));
       await expect(item.load()).rejects.toMatchObject({ code: 'READ_FAILED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('readFileBounded on a FIFO', () => {
+  it('refuses a FIFO without blocking (a file swapped for a pipe after the walk)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'staydown-fifo-'));
+    try {
+      const fifo = path.join(dir, 'pipe');
+      execFileSync('mkfifo', [fifo]);
+      expect(() => readFileBounded(fifo, 100)).toThrow(expect.objectContaining({ code: 'READ_FAILED' }));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

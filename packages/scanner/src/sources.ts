@@ -1,18 +1,26 @@
 import { type Dirent, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, StaydownError } from '@staydown/core';
+import { readFailed } from './read-file.js';
 import type { ScanInput } from './types.js';
 
 /**
- * One input as the pipeline sees it: `load()` returns bytes the pipeline may transfer
- * (an ArrayBuffer of exactly their length that nobody else holds). `reloadable` inputs can be
- * loaded again, so a batch-mate of a crashing image can be retried.
+ * What a task carries for one input: bytes the caller handed in (moved to the worker: an
+ * ArrayBuffer of exactly their length that nobody else holds), or a file the worker reads
+ * itself, so file bytes never pass through the main thread. `size` sizes the batches.
+ */
+export type Payload = { bytes: Uint8Array; size: number } | { file: string; size: number };
+
+/**
+ * One input as the pipeline sees it. `load()` gives its payload (for a file: checks it is a
+ * regular file no larger than the limit, by its size alone). `reloadable` inputs can be loaded
+ * again, so a batch-mate of a crashing image can be retried.
  */
 export interface SourceItem {
   id: string;
   path?: string;
   reloadable: boolean;
-  load(): Promise<Uint8Array>;
+  load(): Promise<Payload>;
 }
 
 /** Bytes that own their whole ArrayBuffer can be transferred as they are; others are copied once. */
@@ -22,47 +30,27 @@ export function transferable(bytes: Uint8Array): Uint8Array {
   return own ? bytes : bytes.slice();
 }
 
-async function readFileLimited(file: string, maxBytes: number): Promise<Uint8Array> {
-  let handle: fs.FileHandle;
+/** Sizes a file for batching and refuses what the worker must not read (checked again there). */
+async function statFile(file: string, maxBytes: number): Promise<Payload> {
+  let stat: Awaited<ReturnType<typeof fs.stat>>;
   try {
-    handle = await fs.open(file, 'r');
+    stat = await fs.stat(file);
   } catch (error) {
     throw readFailed(file, error);
   }
-  try {
-    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
-    if (!isFile)
-      throw new StaydownError(ErrorCodes.READ_FAILED, `${file} is not a regular file`, { details: { path: file } });
-    if (size > maxBytes) {
-      throw new StaydownError(ErrorCodes.TOO_LARGE, `${file} is ${size} bytes, over the ${maxBytes}-byte limit`, {
-        details: { path: file, size, limit: maxBytes },
-      });
-    }
-    // readFile allocates one unpooled buffer of the file's size, which can be transferred as is.
-    const bytes = await handle.readFile();
-    if (bytes.byteLength > maxBytes) {
-      throw new StaydownError(ErrorCodes.TOO_LARGE, `${file} grew over the ${maxBytes}-byte limit while read`, {
-        details: { path: file, limit: maxBytes },
-      });
-    }
-    return transferable(bytes);
-  } catch (error) {
-    throw error instanceof StaydownError ? error : readFailed(file, error);
-  } finally {
-    await handle.close();
+  if (!stat.isFile()) {
+    throw new StaydownError(ErrorCodes.READ_FAILED, `${file} is not a regular file`, { details: { path: file } });
   }
-}
-
-function readFailed(file: string, error: unknown): StaydownError {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  return new StaydownError(ErrorCodes.READ_FAILED, `cannot read ${file}: ${(error as Error)?.message ?? error}`, {
-    cause: error,
-    details: { path: file, ...(code ? { errno: code } : {}) },
-  });
+  if (stat.size > maxBytes) {
+    throw new StaydownError(ErrorCodes.TOO_LARGE, `${file} is ${stat.size} bytes, over the ${maxBytes}-byte limit`, {
+      details: { path: file, size: stat.size, limit: maxBytes },
+    });
+  }
+  return { file, size: stat.size };
 }
 
 function fileItem(file: string, maxBytes: number): SourceItem {
-  return { id: file, path: file, reloadable: true, load: () => readFileLimited(file, maxBytes) };
+  return { id: file, path: file, reloadable: true, load: () => statFile(file, maxBytes) };
 }
 
 function failedItem(file: string, error: StaydownError): SourceItem {
@@ -138,7 +126,7 @@ export async function* fromInputs(
       continue;
     }
     yield transfer
-      ? { id: key, reloadable: false, load: async () => transferable(bytes) }
-      : { id: key, reloadable: true, load: async () => bytes.slice() };
+      ? { id: key, reloadable: false, load: async () => ({ bytes: transferable(bytes), size: bytes.byteLength }) }
+      : { id: key, reloadable: true, load: async () => ({ bytes: bytes.slice(), size: bytes.byteLength }) };
   }
 }

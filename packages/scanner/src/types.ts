@@ -45,9 +45,12 @@ export interface ScanOptions {
   transfer?: boolean;
 }
 
-/** What the main thread sends a worker: a batch of images whose buffers are transferred. */
+/**
+ * What the main thread sends a worker: a batch of images, each as bytes whose buffer is
+ * transferred or as a file path the worker reads itself.
+ */
 export interface WorkerTask {
-  items: { key: number; bytes: Uint8Array }[];
+  items: ({ key: number; bytes: Uint8Array } | { key: number; file: string })[];
   /** Shared with the main thread: the worker writes Date.now() when it starts the task. */
   startedAt: Float64Array;
 }
@@ -57,5 +60,7 @@ export type WorkerOutcome = { key: number; hashes: ImageHashes } | { key: number
 /** Set once per pool through piscina's workerData. */
 export interface WorkerConfig {
   hash: HashOptions;
+  /** Files larger than this are refused before they are read. */
+  maxFileBytes: number;
   faultInjection?: FaultInjection;
 }

@@ -1,11 +1,13 @@
 /**
- * The piscina worker: hashes a batch of images whose bytes were transferred to this thread.
- * A bad image becomes an error outcome for that image only; the batch goes on.
+ * The piscina worker: hashes a batch of images, bytes transferred to this thread or files it
+ * reads itself (so a file's bytes are read, decoded and dropped on one thread). A bad or
+ * unreadable image becomes an error outcome for that image only; the batch goes on.
  */
 import { toStaydownError } from '@staydown/core';
 import { hashImage } from '@staydown/hashing';
 import { workerData } from 'piscina';
 import sharp from 'sharp';
+import { readFileBounded } from './read-file.js';
 import type { WorkerConfig, WorkerOutcome, WorkerTask } from './types.js';
 
 const config = workerData as WorkerConfig;
@@ -33,7 +35,15 @@ function startsWith(bytes: Uint8Array, prefix: Buffer): boolean {
 export default async function hashBatch(task: WorkerTask): Promise<WorkerOutcome[]> {
   task.startedAt[0] = Date.now();
   const outcomes: WorkerOutcome[] = [];
-  for (const { key, bytes } of task.items) {
+  for (const item of task.items) {
+    const { key } = item;
+    let bytes: Uint8Array;
+    try {
+      bytes = 'file' in item ? readFileBounded(item.file, config.maxFileBytes) : item.bytes;
+    } catch (error) {
+      outcomes.push({ key, error: toStaydownError(error, 'READ_FAILED').toJSON() });
+      continue;
+    }
     // Test-only: simulates a native decoder crash, which ends this thread and everything on it.
     if (exitPrefix && startsWith(bytes, exitPrefix)) process.exit(70);
     if (hangPrefix && startsWith(bytes, hangPrefix)) spinForever();
