@@ -40,6 +40,8 @@ const QUERY_AT = 0;
 const KEYS_AT = 64;
 const OUT_AT = KEYS_AT + KEYS_CAP * 4;
 const OUT_CAP = 65536;
+/** The ids array of each probe key's table (probeKeys probes every table in one call). */
+const IDS_BASES_AT = OUT_AT + OUT_CAP * 8;
 /** Query, keys and hits here; the kernel's own scratch above; the tables from SCRATCH_BYTES on. */
 const SCRATCH_BYTES = KERNEL_SCRATCH_END;
 
@@ -410,70 +412,77 @@ export class HammingTable {
     const radii = this.radii(maxDistance);
     const qwords = new Uint32Array(query.buffer, query.byteOffset, 8);
     const budget = (this.count * COST.scan) / COST.verify;
-    const keys = new Uint32Array(this.memory.buffer, KEYS_AT, KEYS_CAP);
-    const out = new Int32Array(this.memory.buffer, OUT_AT, OUT_CAP * 2);
-    const candidates = new Uint32Array(this.memory.buffer, CANDIDATES_AT, 1);
-    const skippedAt = new Uint32Array(this.memory.buffer, SKIPPED_AT, 1);
+    const buffer = this.memory.buffer;
+    const keys = new Uint32Array(buffer, KEYS_AT, KEYS_CAP);
+    const idsBases = new Uint32Array(buffer, IDS_BASES_AT, KEYS_CAP);
+    const words = new Uint32Array(buffer);
+    const out = new Int32Array(buffer, OUT_AT, OUT_CAP * 2);
+    const candidates = new Uint32Array(buffer, CANDIDATES_AT, 1);
+    const skippedAt = new Uint32Array(buffer, SKIPPED_AT, 1);
     const found = new Map<number, number>();
     let total = 0;
-    /** Heavy buckets skipped: their table and key, and how many ids they hold in all. */
+    /** Heavy buckets skipped: their offsets entry and ids addresses, and how many ids they hold. */
     const heavyKeys: number[] = [];
     let heavyIds = 0;
-    for (let j = 0; j < radii.length; j++) {
+    // All tables' keys go to the kernel together (more independent reads in flight), in calls
+    // of at most `chunk` keys so that light buckets alone cannot run far past the budget.
+    const chunk = Math.min(KEYS_CAP, Math.max(64, Math.floor(budget / this.heavy)));
+    let nKeys = 0;
+    let overflow = false;
+    const flush = () => {
+      const hits = this.kernel.probeKeys(
+        QUERY_AT,
+        this.recordsAt,
+        KEYS_AT,
+        IDS_BASES_AT,
+        nKeys,
+        maxDistance,
+        OUT_AT,
+        OUT_CAP,
+        this.heavy * this.idBytes,
+        this.idBytes,
+        idMask(this.idBytes),
+      );
+      if (skippedAt[0] > 0) {
+        heavyIds += skippedAt[0];
+        for (let k = 0; k < nKeys; k++) {
+          const at = keys[k] >>> 2;
+          if (words[at + 1] - words[at] > this.heavy) heavyKeys.push(keys[k], idsBases[k]);
+        }
+      }
+      nKeys = 0;
+      total += candidates[0];
+      if (hits > OUT_CAP || total > budget) overflow = true;
+      else for (let h = 0; h < hits; h++) found.set(out[2 * h], out[2 * h + 1]);
+    };
+    for (let j = 0; j < radii.length && !overflow; j++) {
       if (radii[j] < 0) continue;
       const idsAt = this.idsAt(j);
       const offsetsAt = this.offsetsAt[j];
-      let nKeys = 0;
-      let overflow = false;
-      const flush = () => {
-        const hits = this.kernel.probeKeys(
-          QUERY_AT,
-          this.recordsAt,
-          offsetsAt,
-          idsAt,
-          KEYS_AT,
-          nKeys,
-          maxDistance,
-          OUT_AT,
-          OUT_CAP,
-          this.heavy,
-          this.idBytes,
-          idMask(this.idBytes),
-        );
-        if (skippedAt[0] > 0) {
-          heavyIds += skippedAt[0];
-          const off = this.offsetsView(j);
-          for (let k = 0; k < nKeys; k++) if (off[keys[k] + 1] - off[keys[k]] > this.heavy) heavyKeys.push(j, keys[k]);
-        }
-        nKeys = 0;
-        total += candidates[0];
-        if (hits > OUT_CAP || total > budget) overflow = true;
-        else for (let h = 0; h < hits; h++) found.set(out[2 * h], out[2 * h + 1]);
-      };
       const len = this.lengths[j];
       // Every key within radii[j] bits of the query's substring, flipping bits in increasing order.
       const visit = (key: number, from: number, left: number): void => {
-        keys[nKeys++] = key;
-        if (nKeys === KEYS_CAP) flush();
+        keys[nKeys] = offsetsAt + key * 4;
+        idsBases[nKeys++] = idsAt;
+        if (nKeys === chunk) flush();
         if (left === 0) return;
         for (let b = from; b < len && !overflow; b++) visit(key ^ (1 << b), b + 1, left - 1);
       };
       visit(extract(qwords, 0, this.starts[j], len), 0, radii[j]);
-      if (!overflow && nKeys > 0) flush();
-      if (overflow) return false;
     }
+    if (!overflow && nKeys > 0) flush();
+    if (overflow) return false;
     const [bandFrom, bandTo] = this.denseBand(query, maxDistance);
     if (heavyIds * COST.verify <= (bandTo - bandFrom) * COST.scan) {
       // Few heavy ids: walking those buckets costs less than scanning the dense block.
       for (let h = 0; h < heavyKeys.length; h += 2) {
-        keys[0] = heavyKeys[h + 1];
-        const j = heavyKeys[h];
+        keys[0] = heavyKeys[h];
+        idsBases[0] = heavyKeys[h + 1];
         const hits = this.kernel.probeKeys(
           QUERY_AT,
           this.recordsAt,
-          this.offsetsAt[j],
-          this.idsAt(j),
           KEYS_AT,
+          IDS_BASES_AT,
           1,
           maxDistance,
           OUT_AT,

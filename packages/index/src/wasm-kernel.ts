@@ -7,11 +7,13 @@
  *
  *   scan(q, base, count, maxd, out) -> hits
  *       compares the query at `q` with `count` records from `base`; id = record number.
- *   probeKeys(q, base, offsets, ids, keys, nKeys, maxd, out, outCap, heavy, idBytes, idMask)
- *       for each u32 key in `keys`, takes the CSR bucket ids[offsets[key] .. offsets[key+1])
- *       (ids of idBytes = 3 or 4 bytes, read as a u32 & idMask) and checks each id; a bucket of
- *       more than `heavy` ids (unsigned: -1 walks all) is skipped and its size added up at
- *       SKIPPED_AT (the caller then walks it or searches the dense block holding its records).
+ *   probeKeys(q, base, keys, idsBases, nKeys, maxd, out, outCap, heavyBytes, idBytes, idMask)
+ *       for each k < nKeys, keys[k] is the address of a bucket's entry in some table's offsets
+ *       and idsBases[k] the address of that table's ids (so one call probes every table):
+ *       takes the bucket ids[offsets[key] .. offsets[key+1]) (ids of idBytes = 3 or 4 bytes,
+ *       read as a u32 & idMask) and checks each id; a bucket of more than heavyBytes / idBytes
+ *       ids (unsigned: -1 walks all) is skipped and its size added up at SKIPPED_AT (the
+ *       caller then walks it or searches the dense block holding its records).
  *       Writes at most outCap pairs (the returned count may exceed it: the caller then falls
  *       back to a scan) and stores the candidate count at CANDIDATES_AT.
  */
@@ -182,49 +184,63 @@ function scanBody(): number[] {
  * distance. On 10 M records this roughly triples the probes per second.
  */
 function probeKeysBody(): number[] {
-  // params: 0 q, 1 base, 2 offsets, 3 ids, 4 keys, 5 nKeys, 6 maxd, 7 out, 8 outCap, 9 heavy (ids),
-  //         10 idBytes (3 or 4), 11 idMask
-  // locals: 12 k, 13 o, 14 s, 15 e, 16 r, 17 n, 18 c, 19 cand, 20 skipped (i32)
-  const [k, o, s, e, r, n, c, cand, skipped] = [12, 13, 14, 15, 16, 17, 18, 19, 20];
+  // params: 0 q, 1 base, 2 keys (offset addresses), 3 idsBases, 4 nKeys, 5 maxd, 6 out, 7 outCap,
+  //         8 heavyBytes, 9 idBytes (3 or 4), 10 idMask
+  // locals: 11 k, 12 o, 13 s, 14 e, 15 r, 16 n, 17 c, 18 cand, 19 skipped, 20 bb (i32)
+  const [k, o, s, e, r, n, c, cand, skipped, bb] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
   const inc = (local: number, by: number[]) => [...get(local), ...by, op.i32Add, ...set(local)];
   const callVerify = [
     ...get(0),
     ...get(1),
     ...i32(CANDS_AT),
     ...get(c),
+    ...get(5),
     ...get(6),
-    ...get(7),
     ...get(o),
-    ...get(8),
+    ...get(7),
     op.call,
     ...uleb(VERIFY_INDEX),
     ...set(o),
     ...i32(0),
     ...set(c),
   ];
+  /** bb + load(s + offset) * idBytes: a bucket bound as a byte address in its ids array. */
+  const idAddress = (offset: number) => [
+    ...get(bb),
+    ...get(s),
+    op.i32Load,
+    ...mem(2, offset),
+    ...get(9),
+    op.i32Mul,
+    op.i32Add,
+  ];
   const code = [
-    // pass 1: ranges[k] = offsets[keys[k]], offsets[keys[k] + 1]
+    // pass 1: ranges[k] = the byte range of key k's bucket in its table's ids
     op.block,
     op.void,
     op.loop,
     op.void,
     ...get(k),
-    ...get(5),
+    ...get(4),
     op.i32GeU,
     op.brIf,
     1,
     ...get(2),
-    ...get(4),
     ...get(k),
     ...i32(2),
     op.i32Shl,
     op.i32Add,
     op.i32Load,
     ...mem(2, 0),
+    ...set(s),
+    ...get(3),
+    ...get(k),
     ...i32(2),
     op.i32Shl,
     op.i32Add,
-    ...set(s),
+    op.i32Load,
+    ...mem(2, 0),
+    ...set(bb),
     ...i32(RANGES_AT),
     ...get(k),
     ...i32(3),
@@ -232,15 +248,11 @@ function probeKeysBody(): number[] {
     op.i32Add,
     ...set(r),
     ...get(r),
-    ...get(s),
-    op.i32Load,
-    ...mem(2, 0),
+    ...idAddress(0),
     op.i32Store,
     ...mem(2, 0),
     ...get(r),
-    ...get(s),
-    op.i32Load,
-    ...mem(2, 4),
+    ...idAddress(4),
     op.i32Store,
     ...mem(2, 4),
     ...inc(k, i32(1)),
@@ -256,7 +268,7 @@ function probeKeysBody(): number[] {
     op.loop,
     op.void,
     ...get(k),
-    ...get(5),
+    ...get(4),
     op.i32GeU,
     op.brIf,
     1,
@@ -273,30 +285,20 @@ function probeKeysBody(): number[] {
     ...get(r),
     op.i32Load,
     ...mem(2, 4),
+    ...set(e),
+    ...get(e),
     ...get(s),
     op.i32Sub,
     ...set(n),
     // a heavy bucket is not walked: its members are all in the dense block the caller searches
     ...get(n),
-    ...get(9),
+    ...get(8),
     op.i32GtU,
     op.if,
     op.void,
     ...inc(skipped, get(n)),
     op.else,
     ...inc(cand, get(n)),
-    ...get(3),
-    ...get(s),
-    ...get(10),
-    op.i32Mul,
-    op.i32Add,
-    ...set(s),
-    ...get(s),
-    ...get(n),
-    ...get(10),
-    op.i32Mul,
-    op.i32Add,
-    ...set(e),
     op.block,
     op.void,
     op.loop,
@@ -314,11 +316,11 @@ function probeKeysBody(): number[] {
     ...get(s),
     op.i32Load,
     ...mem(0, 0),
-    ...get(11),
+    ...get(10),
     op.i32And,
     op.i32Store,
     ...mem(2, 0),
-    ...inc(s, get(10)),
+    ...inc(s, get(9)),
     ...inc(c, i32(1)),
     ...get(c),
     ...i32(CANDS_CAP),
@@ -340,15 +342,19 @@ function probeKeysBody(): number[] {
     ...callVerify,
     ...i32(CANDIDATES_AT),
     ...get(cand),
+    ...get(9),
+    op.i32DivU,
     op.i32Store,
     ...mem(2, 0),
     ...i32(SKIPPED_AT),
     ...get(skipped),
+    ...get(9),
+    op.i32DivU,
     op.i32Store,
     ...mem(2, 0),
     ...get(o),
   ];
-  return [...uleb(1), ...uleb(9), I32, ...code, op.end];
+  return [...uleb(1), ...uleb(10), I32, ...code, op.end];
 }
 
 /**
@@ -438,7 +444,7 @@ function name(s: string): number[] {
 
 export function buildKernelBytes(): Uint8Array {
   const funcType = (params: number) => [0x60, params, ...Array(params).fill(I32), 1, I32];
-  const types = [3, ...funcType(5) /* scan */, ...funcType(12) /* probeKeys */, ...funcType(8) /* verify */];
+  const types = [3, ...funcType(5) /* scan */, ...funcType(11) /* probeKeys */, ...funcType(8) /* verify */];
   const imports = [1, ...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)];
   const functions = [3, 0, 1, 2];
   const exports = [2, ...name('scan'), 0x00, 0, ...name('probeKeys'), 0x00, 1];
@@ -490,14 +496,13 @@ export interface Kernel {
   probeKeys(
     q: number,
     base: number,
-    offsets: number,
-    ids: number,
     keys: number,
+    idsBases: number,
     nKeys: number,
     maxd: number,
     out: number,
     outCap: number,
-    heavy: number,
+    heavyBytes: number,
     idBytes: number,
     idMask: number,
   ): number;
