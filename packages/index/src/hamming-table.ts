@@ -6,6 +6,7 @@ import {
   KERNEL_SCRATCH_END,
   KEYS_CAP,
   type Kernel,
+  RANGES_AT,
   SKIPPED_AT,
   WASM_PAGE,
   type WasmMemory,
@@ -362,7 +363,19 @@ export class HammingTable {
     return this.lengths.map((_, j) => (j <= a ? base : base - 1));
   }
 
+  /** indexIsCheaper per radius: the answer depends only on the table's shape. */
+  private readonly cheaper = new Map<number, boolean>();
+
   private indexIsCheaper(maxDistance: number): boolean {
+    let known = this.cheaper.get(maxDistance);
+    if (known === undefined) {
+      known = this.estimateIndexIsCheaper(maxDistance);
+      this.cheaper.set(maxDistance, known);
+    }
+    return known;
+  }
+
+  private estimateIndexIsCheaper(maxDistance: number): boolean {
     const radii = this.radii(maxDistance);
     let probes = 0;
     let candidates = 0;
@@ -415,7 +428,7 @@ export class HammingTable {
     const buffer = this.memory.buffer;
     const keys = new Uint32Array(buffer, KEYS_AT, KEYS_CAP);
     const idsBases = new Uint32Array(buffer, IDS_BASES_AT, KEYS_CAP);
-    const words = new Uint32Array(buffer);
+    const ranges = new Uint32Array(buffer, RANGES_AT, KEYS_CAP * 2);
     const out = new Int32Array(buffer, OUT_AT, OUT_CAP * 2);
     const candidates = new Uint32Array(buffer, CANDIDATES_AT, 1);
     const skippedAt = new Uint32Array(buffer, SKIPPED_AT, 1);
@@ -445,9 +458,10 @@ export class HammingTable {
       );
       if (skippedAt[0] > 0) {
         heavyIds += skippedAt[0];
+        // The kernel left each key's bucket as a byte range of its ids (sequential, cached).
+        const heavyBytes = this.heavy * this.idBytes;
         for (let k = 0; k < nKeys; k++) {
-          const at = keys[k] >>> 2;
-          if (words[at + 1] - words[at] > this.heavy) heavyKeys.push(keys[k], idsBases[k]);
+          if (ranges[2 * k + 1] - ranges[2 * k] > heavyBytes) heavyKeys.push(keys[k], idsBases[k]);
         }
       }
       nKeys = 0;
@@ -460,15 +474,30 @@ export class HammingTable {
       const idsAt = this.idsAt(j);
       const offsetsAt = this.offsetsAt[j];
       const len = this.lengths[j];
-      // Every key within radii[j] bits of the query's substring, flipping bits in increasing order.
-      const visit = (key: number, from: number, left: number): void => {
+      const add = (key: number) => {
         keys[nKeys] = offsetsAt + key * 4;
         idsBases[nKeys++] = idsAt;
         if (nKeys === chunk) flush();
-        if (left === 0) return;
-        for (let b = from; b < len && !overflow; b++) visit(key ^ (1 << b), b + 1, left - 1);
       };
-      visit(extract(qwords, 0, this.starts[j], len), 0, radii[j]);
+      // Every key within radii[j] bits of the query's substring: loops up to two bits (the
+      // radii of r ≤ 2m, every PDQ threshold in use at 1 M+ hashes), recursion beyond.
+      const key = extract(qwords, 0, this.starts[j], len);
+      const radius = radii[j];
+      if (radius <= 2) {
+        add(key);
+        for (let a = 0; a < len && radius >= 1 && !overflow; a++) {
+          const k1 = key ^ (1 << a);
+          add(k1);
+          for (let b = a + 1; b < len && radius >= 2 && !overflow; b++) add(k1 ^ (1 << b));
+        }
+        continue;
+      }
+      const visit = (k: number, from: number, left: number): void => {
+        add(k);
+        if (left === 0) return;
+        for (let b = from; b < len && !overflow; b++) visit(k ^ (1 << b), b + 1, left - 1);
+      };
+      visit(key, 0, radius);
     }
     if (!overflow && nKeys > 0) flush();
     if (overflow) return false;
