@@ -1,6 +1,9 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { ErrorCodes, StaydownError } from '@staydown/core';
 
+/** Reused for the read that finds the end of a file (zero-filling a fresh buffer for it costs more than the read). */
+const PROBE = new Uint8Array(4096);
+
 /**
  * Reads a whole regular file on the calling thread (a pool thread). A file over `maxBytes` is
  * refused by its size before any byte is read, and one that grows while read is never read
@@ -24,9 +27,13 @@ export function readFileBounded(file: string, maxBytes: number): Uint8Array {
     const length = readInto(fd, expected);
     // A file that shrank since its size was taken: only the bytes that were there.
     if (length < expected.length) return expected.slice(0, length);
+    // The usual case: the file ends where its size said (one small read to see the end).
+    const probe = readSync(fd, PROBE, 0, PROBE.length, null);
+    if (probe === 0) return expected;
     // A file that grew since: read on, never past the limit.
-    const chunks = [expected];
-    let total = length;
+    let total = length + probe;
+    if (total > maxBytes) throw tooLarge(file, total, maxBytes, true);
+    const chunks = [expected, PROBE.slice(0, probe)];
     for (;;) {
       const chunk = new Uint8Array(Math.min(1 << 20, maxBytes + 1 - total));
       const n = readInto(fd, chunk);
@@ -35,7 +42,6 @@ export function readFileBounded(file: string, maxBytes: number): Uint8Array {
       if (total > maxBytes) throw tooLarge(file, total, maxBytes, true);
       chunks.push(chunk.subarray(0, n));
     }
-    if (chunks.length === 1) return expected;
     const whole = new Uint8Array(total);
     let at = 0;
     for (const chunk of chunks) {

@@ -102,6 +102,18 @@ describe('special files', () => {
   });
 });
 
+describe('readFileBounded on a file larger than its size said', () => {
+  // /proc files stat as 0 bytes but have content: the same path as a file that grew after its
+  // size was taken.
+  it.runIf(process.platform === 'linux')('reads on past the size, and never past the limit', () => {
+    const text = Buffer.from(readFileBounded('/proc/self/status', 1 << 20)).toString('utf8');
+    expect(text).toMatch(/^Name:/);
+    expect(() => readFileBounded('/proc/self/status', 10)).toThrow(
+      expect.objectContaining({ code: 'TOO_LARGE', message: expect.stringMatching(/grew/) }),
+    );
+  });
+});
+
 describe('readFileBounded on a FIFO', () => {
   it('refuses a FIFO without blocking (a file swapped for a pipe after the walk)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'staydown-fifo-'));

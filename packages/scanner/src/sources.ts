@@ -30,11 +30,13 @@ export function transferable(bytes: Uint8Array): Uint8Array {
   return own ? bytes : bytes.slice();
 }
 
+type Stat = import('node:fs').Stats;
+
 /** Sizes a file for batching and refuses what the worker must not read (checked again there). */
-async function statFile(file: string, maxBytes: number): Promise<Payload> {
-  let stat: Awaited<ReturnType<typeof fs.stat>>;
+async function statFile(file: string, maxBytes: number, known?: Stat): Promise<Payload> {
+  let stat: Stat;
   try {
-    stat = await fs.stat(file);
+    stat = known ?? (await fs.stat(file));
   } catch (error) {
     throw readFailed(file, error);
   }
@@ -49,8 +51,19 @@ async function statFile(file: string, maxBytes: number): Promise<Payload> {
   return { file, size: stat.size };
 }
 
-function fileItem(file: string, maxBytes: number): SourceItem {
-  return { id: file, path: file, reloadable: true, load: () => statFile(file, maxBytes) };
+/** `known`: the file's stat when the walk already took it (used once; a retry stats afresh). */
+function fileItem(file: string, maxBytes: number, known?: Stat): SourceItem {
+  let first = known;
+  return {
+    id: file,
+    path: file,
+    reloadable: true,
+    load: () => {
+      const stat = first;
+      first = undefined;
+      return statFile(file, maxBytes, stat);
+    },
+  };
 }
 
 function failedItem(file: string, error: StaydownError): SourceItem {
@@ -64,7 +77,7 @@ function failedItem(file: string, error: StaydownError): SourceItem {
  */
 export async function* walkPaths(paths: Iterable<string>, maxBytes: number): AsyncGenerator<SourceItem> {
   for (const start of paths) {
-    let stat: Awaited<ReturnType<typeof fs.stat>>;
+    let stat: Stat;
     try {
       stat = await fs.stat(start);
     } catch (error) {
@@ -72,7 +85,7 @@ export async function* walkPaths(paths: Iterable<string>, maxBytes: number): Asy
       continue;
     }
     if (stat.isDirectory()) yield* walkDirectory(start, maxBytes);
-    else if (stat.isFile()) yield fileItem(start, maxBytes);
+    else if (stat.isFile()) yield fileItem(start, maxBytes, stat);
     else {
       // A FIFO or device would block the read (or never end): refuse it without opening it.
       yield failedItem(
