@@ -223,10 +223,39 @@ export class HashIndex {
    * of the touched signals are reloaded on next use or by refresh().
    * @internal
    */
-  writeBulk(entries: readonly Entry[]): { added: number; existing: number } {
+  writeBulk(entries: readonly Entry[]): {
+    added: number;
+    existing: number;
+    generations: Map<string, { before: number; after: number }>;
+  } {
     this.assertOpen();
     const outcome = this.store.write(entries, () => false);
-    return { added: outcome.added, existing: outcome.existing };
+    return { added: outcome.added, existing: outcome.existing, generations: outcome.generations };
+  }
+
+  /**
+   * After a bulk import that moved `signal` from generation `from` to `to` with nobody else
+   * writing in between: the search structure becomes the one at `from` plus the imported
+   * hashes (`count` records), without reading every key back from the store. Returns false
+   * (and changes nothing) when the structure at `from` is neither loaded nor in a snapshot;
+   * refresh() then rebuilds it from the store.
+   * @internal
+   */
+  applyImport(signal: string, from: number, to: number, records: Uint8Array, count: number): boolean {
+    this.assertOpen();
+    const type = getSignal(signal);
+    if (type.kind !== 'perceptual') return false;
+    this.store.refreshReads();
+    if (this.store.generation(type.name) !== to) return false;
+    let base: SignalSpace | undefined = this.spaces.get(type.name);
+    if (base && base.generation !== from) base = undefined;
+    if (!base && from > 0) {
+      if (!this.options.snapshots) return false;
+      base = SignalSpace.fromSnapshot(this.dir, type, from);
+      if (!base) return false;
+    }
+    this.spaces.set(type.name, SignalSpace.extended(type, base, records, count, to));
+    return true;
   }
 
   remove(keys: readonly EntryKey[]): number {

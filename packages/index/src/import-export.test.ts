@@ -9,7 +9,7 @@ import { exportEntries } from './export.js';
 import type { ListFormat } from './formats.js';
 import { openIndex } from './hash-index.js';
 import { importFile } from './import.js';
-import { prng } from './test-data.js';
+import { prng, recordHex, syntheticRecords } from './test-data.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-import-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -195,5 +195,44 @@ describe('crash safety', () => {
     expect(index.search('pdq', lines[count - 1], { maxDistance: 0 }).matches).toHaveLength(1);
     await index.close();
     expect(readFileSync(list, 'utf8').length).toBeGreaterThan(0);
+  });
+
+  it('updates the search tables from the imported hashes to what a rebuild from the store gives', async () => {
+    const records = syntheticRecords({ count: 6000, seed: 11, clustered: 0.5, maxFlips: 3 });
+    const hex = Array.from({ length: 6000 }, (_, i) => recordHex(records, i));
+    // Overlaps: B repeats part of A (same hashes, other list) and itself; C re-imports into A.
+    const a = file('inc-a.txt', `${hex.slice(0, 3000).join('\n')}\n`);
+    const b = file('inc-b.txt', `${[...hex.slice(2000, 4500), ...hex.slice(4000, 4200)].join('\n')}\n`);
+    const c = file('inc-c.txt', `${[...hex.slice(4500), ...hex.slice(0, 100)].join('\n')}\n`);
+    const dir = fresh();
+    const tablesOf = async (index: Awaited<ReturnType<typeof openIndex>>) => {
+      const hashes = new Set<string>();
+      for (const q of [hex[0], hex[2500], hex[5999]]) {
+        for (const m of index.search('pdq', q, { maxDistance: 256 }).matches) hashes.add(m.hash);
+      }
+      return { size: index.stats().signals.pdq.indexedHashes, hashes: [...hashes].sort() };
+    };
+    let index = await openIndex(dir);
+    await importFile(index, a); // from an empty signal
+    index.search('pdq', hex[0]); // tables loaded in memory
+    await importFile(index, b, { batchSize: 700 }); // from the loaded tables, several batches
+    await index.close();
+    index = await openIndex(dir);
+    await importFile(index, c, { list: 'inc-a' }); // from the snapshot on disk
+    const incremental = await tablesOf(index);
+    await index.close();
+
+    const rebuilt = await openIndex(dir, { snapshots: false });
+    const expected = await tablesOf(rebuilt);
+    const distinct = new Set([...rebuilt.entries({ signal: 'pdq' })].map((e) => e.hash)).size;
+    await rebuilt.close();
+    expect(expected.size).toBe(distinct);
+    expect(incremental.size).toBe(distinct);
+    expect(incremental.hashes).toEqual(expected.hashes);
+    expect(incremental.hashes).toHaveLength(distinct);
+    // The snapshot written after the import is the same set too.
+    const reopened = await openIndex(dir, { readOnly: true });
+    expect(await tablesOf(reopened)).toEqual(expected);
+    await reopened.close();
   });
 });

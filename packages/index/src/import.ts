@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
+import { ErrorCodes, getSignal, StaydownError, toStaydownError } from '@staydown/core';
 import { formatFromPath, type ListFormat, openFile, type RawError, type RawRow, readRows } from './formats.js';
+import { RECORD_BYTES } from './hamming-table.js';
 import { type HashIndex, normalizeEntry } from './hash-index.js';
 import type { Entry } from './store.js';
 
@@ -90,9 +91,40 @@ export async function importFile(index: HashIndex, file: string, options: Import
       );
     }
   }
-  const report = await pass(index, file, format, fallbackList, source, settings, totalBytes, true);
+  const imported = new Map<string, ImportedHashes>();
+  const report = await pass(index, file, format, fallbackList, source, settings, totalBytes, true, imported);
+  // The search tables become the ones the import started from plus the imported hashes; a
+  // signal whose starting tables are not at hand (or that another writer touched meanwhile)
+  // is rebuilt from the store by refresh().
+  for (const [signal, h] of imported) {
+    if (h.from !== undefined && !h.interleaved) index.applyImport(signal, h.from, h.to, h.records, h.count);
+  }
+  imported.clear();
   index.refresh();
   return report;
+}
+
+/** The hashes one import wrote for a perceptual signal, as 32-byte records, and its generations. */
+interface ImportedHashes {
+  records: Uint8Array;
+  view: Buffer;
+  count: number;
+  /** Generation before the first batch that changed the signal, and after the last. */
+  from: number | undefined;
+  to: number;
+  /** Some batch did not start where the previous one ended: another writer came between. */
+  interleaved: boolean;
+}
+
+function appendRecord(h: ImportedHashes, hex: string): void {
+  if ((h.count + 1) * RECORD_BYTES > h.records.length) {
+    const bigger = new Uint8Array(Math.max(h.records.length * 2, 1 << 16));
+    bigger.set(h.records);
+    h.records = bigger;
+    h.view = Buffer.from(bigger.buffer, bigger.byteOffset, bigger.byteLength);
+  }
+  h.view.write(hex, h.count * RECORD_BYTES, RECORD_BYTES, 'hex');
+  h.count++;
 }
 
 type Settings = ImportOptions & Required<Pick<ImportOptions, Defaulted>>;
@@ -106,6 +138,7 @@ async function pass(
   settings: Settings,
   totalBytes: number,
   write: boolean,
+  imported?: Map<string, ImportedHashes>,
 ): Promise<ImportReport> {
   const report: ImportReport = { file, format, rows: 0, added: 0, existing: 0, rejected: 0, errors: [] };
   const input = openFile(file) as ReturnType<typeof openFile> & { bytesRead?: number };
@@ -124,6 +157,31 @@ async function pass(
       const outcome = index.writeBulk(batch);
       report.added += outcome.added;
       report.existing += outcome.existing;
+      if (imported) {
+        for (const entry of batch) {
+          let h = imported.get(entry.signal);
+          if (h === undefined) {
+            if (getSignal(entry.signal).kind !== 'perceptual') continue;
+            h = {
+              records: new Uint8Array(0),
+              view: Buffer.alloc(0),
+              count: 0,
+              from: undefined,
+              to: 0,
+              interleaved: false,
+            };
+            imported.set(entry.signal, h);
+          }
+          appendRecord(h, entry.hash);
+        }
+        for (const [signal, g] of outcome.generations) {
+          const h = imported.get(signal);
+          if (!h) continue;
+          if (h.from === undefined) h.from = g.before;
+          else if (g.before !== h.to) h.interleaved = true;
+          h.to = g.after;
+        }
+      }
     }
     batch = [];
     progress();

@@ -66,6 +66,52 @@ export class SignalSpace {
     return space;
   }
 
+  /**
+   * The snapshot on disk when it reflects store generation `generation` exactly (the state an
+   * import started from), else undefined.
+   */
+  static fromSnapshot(dir: string, signal: SignalType, generation: number): SignalSpace | undefined {
+    const file = SignalSpace.snapshotPath(dir, signal.name);
+    const head = HammingTable.readHeader(file);
+    if (!head || head.header.generation !== generation || head.header.signal !== signal.name) return undefined;
+    const snap = HammingTable.readSnapshot(file);
+    if (!snap || snap.table.bits !== signal.bits) return undefined;
+    return new SignalSpace(signal, snap.table, generation, 'snapshot');
+  }
+
+  /**
+   * The space after a bulk import, without reading the store again: the distinct hashes of
+   * `base` (the space at the generation the import started from; none for an empty signal)
+   * plus `added` records (`count` × 32 bytes, duplicates allowed), each once. The import wrote
+   * every one of those hashes, so this holds the same hashes a rebuild from the store would.
+   */
+  static extended(
+    signal: SignalType,
+    base: SignalSpace | undefined,
+    added: Uint8Array,
+    count: number,
+    generation: number,
+  ): SignalSpace {
+    const baseCount = base ? base.table.count + base.delta.count : 0;
+    const records = new Uint8Array(Math.max(1, baseCount + count) * RECORD_BYTES);
+    const seen = new RecordSet(records, baseCount + count);
+    let n = 0;
+    const keep = (from: Uint8Array, at: number) => {
+      records.set(from.subarray(at, at + RECORD_BYTES), n * RECORD_BYTES);
+      if (seen.add(n)) n++;
+    };
+    if (base) {
+      if (base.table.count > 0) {
+        const first = base.table.record(0);
+        const all = new Uint8Array(first.buffer, first.byteOffset, base.table.count * RECORD_BYTES);
+        for (let i = 0; i < base.table.count; i++) keep(all, i * RECORD_BYTES);
+      }
+      for (let i = 0; i < base.delta.count; i++) keep(base.delta.record(i), 0);
+    }
+    for (let i = 0; i < count; i++) keep(added, i * RECORD_BYTES);
+    return new SignalSpace(signal, HammingTable.build(records, n, signal.bits), generation, 'store');
+  }
+
   get size(): number {
     return this.table.count + this.delta.count;
   }
@@ -136,4 +182,48 @@ function writeRecord(into: Uint8Array, at: number, hex: string): void {
 
 function readHex(record: Uint8Array, hexChars: number): string {
   return Buffer.from(record.buffer, record.byteOffset, hexChars / 2).toString('hex');
+}
+
+/**
+ * A set of the records written into `records` (by index), by open addressing: dropping
+ * duplicates from millions of records costs one hash and a compare or two each, and no
+ * string per record.
+ */
+class RecordSet {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private readonly records: Uint8Array;
+
+  constructor(records: Uint8Array, capacity: number) {
+    let size = 1024;
+    while (size < capacity * 2) size *= 2;
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+    this.records = records;
+  }
+
+  /** Adds record `id`; false when an equal record is already in the set. */
+  add(id: number): boolean {
+    const r = this.records;
+    const at = id * RECORD_BYTES;
+    let h = 0;
+    for (let i = 0; i < RECORD_BYTES; i += 4) {
+      const word = r[at + i] | (r[at + i + 1] << 8) | (r[at + i + 2] << 16) | (r[at + i + 3] << 24);
+      h = Math.imul(h ^ word, 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const other = this.slots[slot];
+      if (other === -1) {
+        this.slots[slot] = id;
+        return true;
+      }
+      if (sameRecord(r, other * RECORD_BYTES, at)) return false;
+    }
+  }
+}
+
+function sameRecord(r: Uint8Array, a: number, b: number): boolean {
+  for (let i = 0; i < RECORD_BYTES; i++) if (r[a + i] !== r[b + i]) return false;
+  return true;
 }
