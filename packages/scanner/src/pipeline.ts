@@ -57,6 +57,11 @@ export class ScanRun {
   #tasks = 0;
   /** Work that will still produce results: pool tasks plus loads under way. */
   #outstanding = 0;
+  /**
+   * Average size of the files read so far (a moving average), standing in for the size of a
+   * walked file the main thread did not stat. Starts at 128 KiB.
+   */
+  #fileBytesEstimate = 128 * 1024;
   #feederDone = false;
   #feederError: StaydownError | undefined;
   #stopped = false;
@@ -156,12 +161,13 @@ export class ScanRun {
       return;
     }
     const { batchMaxBytes, batchMaxItems } = this.#deps.options;
-    if (payload.size >= batchMaxBytes) {
+    const size = payload.size ?? this.#fileBytesEstimate;
+    if (size >= batchMaxBytes) {
       this.#submit([{ item, payload }]);
       return;
     }
     this.#batch.push({ item, payload });
-    this.#batchBytes += payload.size;
+    this.#batchBytes += size;
     if (this.#batch.length >= batchMaxItems || this.#batchBytes >= batchMaxBytes) this.#flush();
   }
 
@@ -248,6 +254,9 @@ export class ScanRun {
       const loaded = batch[outcome.key];
       if (!loaded || seen.has(outcome.key)) continue;
       seen.add(outcome.key);
+      if ('size' in outcome && outcome.size !== undefined) {
+        this.#fileBytesEstimate += (outcome.size - this.#fileBytesEstimate) / 16;
+      }
       this.#hashed.push(
         'error' in outcome
           ? { item: loaded.item, error: outcome.error }

@@ -31,8 +31,13 @@ describe('walkPaths', () => {
     const names = items.map((i) => path.relative(dir, i.path ?? '')).sort();
     expect(names).toEqual(['a/b/deep.bin', 'a/mid.bin', 'big.bin', 'link.bin', 'top.bin']);
     const deep = items.find((i) => i.path?.endsWith('deep.bin'));
-    // The main thread only sizes the file; the worker reads it.
-    expect(await deep?.load()).toEqual({ file: path.join(dir, 'a', 'b', 'deep.bin'), size: 30 });
+    // A walked file is neither read nor stat'ed on this thread: the worker checks and reads it.
+    expect(await deep?.load()).toEqual({ file: path.join(dir, 'a', 'b', 'deep.bin') });
+    // A named file was stat'ed by the walk, so its size is known.
+    const [named] = await collect(walkPaths([path.join(dir, 'top.bin')], 100));
+    expect(await named.load()).toEqual({ file: path.join(dir, 'top.bin'), size: 10 });
+    // Loading again (a retry) leaves the checks to the worker.
+    expect(await named.load()).toEqual({ file: path.join(dir, 'top.bin') });
   });
 
   it('reads a file into a buffer of exactly its length, refusing one over the limit unread', () => {

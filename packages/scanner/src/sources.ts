@@ -7,13 +7,15 @@ import type { ScanInput } from './types.js';
 /**
  * What a task carries for one input: bytes the caller handed in (moved to the worker: an
  * ArrayBuffer of exactly their length that nobody else holds), or a file the worker reads
- * itself, so file bytes never pass through the main thread. `size` sizes the batches.
+ * itself, so file bytes never pass through the main thread. `size` sizes the batches; a file
+ * found by walking a folder has none (the worker checks its size before reading it, so this
+ * thread does not pay a stat per file).
  */
-export type Payload = { bytes: Uint8Array; size: number } | { file: string; size: number };
+export type Payload = { bytes: Uint8Array; size: number } | { file: string; size?: number };
 
 /**
- * One input as the pipeline sees it. `load()` gives its payload (for a file: checks it is a
- * regular file no larger than the limit, by its size alone). `reloadable` inputs can be loaded
+ * One input as the pipeline sees it. `load()` gives its payload (for a file named by the
+ * caller: checks it is a regular file no larger than the limit, from the walk's stat). `reloadable` inputs can be loaded
  * again, so a batch-mate of a crashing image can be retried.
  */
 export interface SourceItem {
@@ -33,13 +35,7 @@ export function transferable(bytes: Uint8Array): Uint8Array {
 type Stat = import('node:fs').Stats;
 
 /** Sizes a file for batching and refuses what the worker must not read (checked again there). */
-async function statFile(file: string, maxBytes: number, known?: Stat): Promise<Payload> {
-  let stat: Stat;
-  try {
-    stat = known ?? (await fs.stat(file));
-  } catch (error) {
-    throw readFailed(file, error);
-  }
+function checkStat(file: string, maxBytes: number, stat: Stat): Payload {
   if (!stat.isFile()) {
     throw new StaydownError(ErrorCodes.READ_FAILED, `${file} is not a regular file`, { details: { path: file } });
   }
@@ -51,17 +47,20 @@ async function statFile(file: string, maxBytes: number, known?: Stat): Promise<P
   return { file, size: stat.size };
 }
 
-/** `known`: the file's stat when the walk already took it (used once; a retry stats afresh). */
+/**
+ * `known`: the file's stat when the walk took it anyway (a path the caller named, a symlink).
+ * Used once; a retry leaves the checks to the worker.
+ */
 function fileItem(file: string, maxBytes: number, known?: Stat): SourceItem {
   let first = known;
   return {
     id: file,
     path: file,
     reloadable: true,
-    load: () => {
+    load: async () => {
       const stat = first;
       first = undefined;
-      return statFile(file, maxBytes, stat);
+      return stat ? checkStat(file, maxBytes, stat) : { file };
     },
   };
 }
@@ -113,7 +112,7 @@ async function* walkDirectory(dir: string, maxBytes: number): AsyncGenerator<Sou
     else if (entry.isFile()) yield fileItem(full, maxBytes);
     else if (entry.isSymbolicLink()) {
       const target = await fs.stat(full).catch(() => undefined);
-      if (target?.isFile()) yield fileItem(full, maxBytes);
+      if (target?.isFile()) yield fileItem(full, maxBytes, target);
     }
   }
   for (const sub of subdirs) yield* walkDirectory(sub, maxBytes);

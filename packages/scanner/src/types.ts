@@ -55,7 +55,8 @@ export interface WorkerTask {
   startedAt: Float64Array;
 }
 
-export type WorkerOutcome = { key: number; hashes: ImageHashes } | { key: number; error: ScanError };
+/** `size`: bytes the worker read, for a file it read itself (sizes later batches). */
+export type WorkerOutcome = { key: number; hashes: ImageHashes; size?: number } | { key: number; error: ScanError };
 
 /** Set once per pool through piscina's workerData. */
 export interface WorkerConfig {

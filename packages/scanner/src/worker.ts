@@ -48,7 +48,8 @@ export default async function hashBatch(task: WorkerTask): Promise<WorkerOutcome
     if (exitPrefix && startsWith(bytes, exitPrefix)) process.exit(70);
     if (hangPrefix && startsWith(bytes, hangPrefix)) spinForever();
     try {
-      outcomes.push({ key, hashes: await hashImage(bytes, config.hash) });
+      const hashes = await hashImage(bytes, config.hash);
+      outcomes.push('file' in item ? { key, hashes, size: bytes.byteLength } : { key, hashes });
     } catch (error) {
       outcomes.push({ key, error: toStaydownError(error, 'DECODE_FAILED').toJSON() });
     }
