@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, getSignal, StaydownError, toStaydownError } from '@staydown/core';
-import { formatFromPath, type ListFormat, openFile, type RawError, type RawRow, readRows } from './formats.js';
+import { ErrorCodes, getSignal, type SignalType, StaydownError, toStaydownError } from '@staydown/core';
+import { formatFromPath, type ListFormat, openFile, type RawError, type RawRow, readRowBatches } from './formats.js';
 import { RECORD_BYTES } from './hamming-table.js';
 import { type HashIndex, normalizeEntry } from './hash-index.js';
-import type { Entry } from './store.js';
+import { type Entry, validateListName } from './store.js';
 
 export interface ImportOptions {
   /** Default: from the file extension. */
@@ -214,17 +214,20 @@ async function pass(
     }
   };
   try {
-    for await (const row of readRows(input, format)) {
-      if ('error' in row) {
-        reject(row.line, (row as RawError).error);
-        continue;
-      }
-      report.rows++;
-      const entry = toEntry(row, settings, fallbackList, source, now);
-      if (entry instanceof StaydownError) reject(row.line, entry);
-      else {
-        batch.push(entry);
-        if (batch.length >= settings.batchSize) flush();
+    const plain = plainRowDefaults(settings, fallbackList, source);
+    for await (const rows of readRowBatches(input, format)) {
+      for (const row of rows) {
+        if ('error' in row) {
+          reject(row.line, (row as RawError).error);
+          continue;
+        }
+        report.rows++;
+        const entry = toEntry(row, settings, fallbackList, source, now, plain);
+        if (entry instanceof StaydownError) reject(row.line, entry);
+        else {
+          batch.push(entry);
+          if (batch.length >= settings.batchSize) flush();
+        }
       }
     }
     flush();
@@ -241,15 +244,62 @@ async function pass(
   return report;
 }
 
+/**
+ * What every row that carries only a hash (text files, bare HMA lines) becomes, resolved once
+ * per file; undefined when resolving it fails, so each row reports the error as before.
+ */
+interface PlainRowDefaults {
+  type: SignalType;
+  list: string;
+  source: string | null;
+}
+
+function plainRowDefaults(settings: Settings, fallbackList: string, source: string): PlainRowDefaults | undefined {
+  try {
+    return {
+      type: getSignal(settings.signal),
+      list: validateListName(settings.list ?? fallbackList),
+      source: source === '' ? null : source,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 function toEntry(
   row: RawRow,
   settings: Settings,
   fallbackList: string,
   source: string,
   now: string,
+  plain?: PlainRowDefaults,
 ): Entry | StaydownError {
   if (row.hash === undefined) {
     return new StaydownError(ErrorCodes.IMPORT_INVALID_LINE, 'no hash on this line', { details: { line: row.line } });
+  }
+  if (
+    plain &&
+    row.signal === undefined &&
+    row.list === undefined &&
+    row.label === undefined &&
+    row.ref === undefined &&
+    row.addedAt === undefined &&
+    row.source === undefined
+  ) {
+    try {
+      const hash = plain.type.normalize(row.hash);
+      return {
+        signal: plain.type.name,
+        hash,
+        list: plain.list,
+        label: null,
+        ref: null,
+        addedAt: now,
+        source: plain.source,
+      };
+    } catch (error) {
+      return toStaydownError(error, ErrorCodes.IMPORT_INVALID_LINE);
+    }
   }
   try {
     return normalizeEntry(
