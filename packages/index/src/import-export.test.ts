@@ -215,6 +215,7 @@ describe('crash safety', () => {
     let index = await openIndex(dir);
     await importFile(index, a); // from an empty signal
     index.search('pdq', hex[0]); // tables loaded in memory
+    index.add(hex.slice(5900).map((hash) => ({ signal: 'pdq', hash, list: 'api' }))); // and a delta beside them
     await importFile(index, b, { batchSize: 700 }); // from the loaded tables, several batches
     await index.close();
     index = await openIndex(dir);

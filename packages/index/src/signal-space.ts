@@ -101,11 +101,7 @@ export class SignalSpace {
       if (seen.add(n)) n++;
     };
     if (base) {
-      if (base.table.count > 0) {
-        const first = base.table.record(0);
-        const all = new Uint8Array(first.buffer, first.byteOffset, base.table.count * RECORD_BYTES);
-        for (let i = 0; i < base.table.count; i++) keep(all, i * RECORD_BYTES);
-      }
+      for (let i = 0; i < base.table.count; i++) keep(base.table.record(i), 0);
       for (let i = 0; i < base.delta.count; i++) keep(base.delta.record(i), 0);
     }
     for (let i = 0; i < count; i++) keep(added, i * RECORD_BYTES);
