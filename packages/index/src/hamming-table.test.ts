@@ -168,7 +168,7 @@ describe('HammingTable: exactly the brute-force result set', () => {
     const table = HammingTable.build(records, count, 256, { lengths: Array.from({ length: 16 }, () => 16), heavy: 32 });
     expect(table.denseCount).toBeGreaterThan(count / 8);
     expect(table.denseCount).toBeLessThan(count / 2);
-    const queries = [new Uint8Array(32), new Uint8Array(32).fill(0xff)];
+    const queries: Uint8Array[] = [new Uint8Array(32), new Uint8Array(32).fill(0xff)];
     for (let i = 0; i < 10; i++)
       queries.push(nearRecord(records, 4 * Math.floor(rand() * (count / 4)), Math.floor(rand() * 30), rand));
     for (let i = 0; i < 4; i++)
