@@ -1,19 +1,20 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { hashImage } from '@staydown/hashing';
 import { type HashIndex, openIndex } from '@staydown/index';
 import { type BatchSearcher, createScanner, groupNearDuplicates, matchBatch } from '@staydown/scanner';
 import { syntheticImage } from '@staydown/test';
+import sharp from 'sharp';
 import type { BenchContext, Figure, Ratio, Suite, SuiteResult } from '../harness.js';
 import { median } from '../harness.js';
 
 /**
  * Scanner throughput: images/s over a mixed synthetic corpus (small JPEG/PNG, 1024×768 and
  * 4000×3000 JPEGs) for 1, 2 and N threads against an in-memory PDQ index, the scaling ratio,
- * the pool's overhead against a plain loop doing the same work on one thread, and peak RSS
- * while scanning many files.
+ * the pool's overhead against a plain loop doing the same work on one thread (process CPU time,
+ * interleaved pairs, median and range), and peak RSS of a fresh process scanning many files.
  */
 
 interface Sizes {
@@ -25,6 +26,10 @@ interface Sizes {
   memoryFiles: number;
   /** Timed passes over the corpus per configuration (the median is reported). */
   passes: number;
+  /** Interleaved inline/pool pairs per corpus in the overhead measurement. */
+  overheadPairs: number;
+  /** Thumbnails per overhead pass (the 32 distinct ones repeated), so a pass is not over in a few ms. */
+  thumbnailsPerPass: number;
   /** PDQ hashes grouped into near-duplicate groups. */
   groupHashes: number;
 }
@@ -36,6 +41,8 @@ const QUICK: Sizes = {
   large: 4,
   memoryFiles: 5_000,
   passes: 3,
+  overheadPairs: 5,
+  thumbnailsPerPass: 160,
   groupHashes: 10_000,
 };
 const FULL: Sizes = {
@@ -44,7 +51,9 @@ const FULL: Sizes = {
   medium: 30,
   large: 6,
   memoryFiles: 100_000,
-  passes: 3,
+  passes: 5,
+  overheadPairs: 7,
+  thumbnailsPerPass: 640,
   groupHashes: 100_000,
 };
 
@@ -127,7 +136,7 @@ function randomPdq(count: number, seed: number): string[] {
 async function buildIndex(
   size: number,
   log: (m: string) => void,
-): Promise<{ index: HashIndex; close(): Promise<void> }> {
+): Promise<{ index: HashIndex; dir: string; close(): Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'staydown-bench-scan-index-'));
   const started = performance.now();
   const index = await openIndex(dir);
@@ -139,6 +148,7 @@ async function buildIndex(
   log(`index: ${size.toLocaleString('en-US')} PDQ hashes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return {
     index,
+    dir,
     close: async () => {
       await index.close();
       rmSync(dir, { recursive: true, force: true });
@@ -167,18 +177,23 @@ async function timed(count: number, work: () => Promise<void>): Promise<Pass> {
 
 type Scanner = ReturnType<typeof createScanner>;
 
+/** Images hashed per thread before timing, so JIT compilation is not in the timed passes. */
+const WARM_IMAGES = 32;
+
 async function warmScanner(threads: number, index: BatchSearcher, files: readonly string[]): Promise<Scanner> {
   const scanner = createScanner({ threads, index });
-  // Threads start and load sharp before anything is timed.
-  for await (const _ of scanner.scanPaths(files.slice(0, threads * 2))) {
+  // Threads start, load sharp and compile the hashing code before anything is timed (the
+  // inline loop is warmed alike).
+  for await (const _ of scanner.scanPaths(files.slice(0, WARM_IMAGES * threads))) {
   }
   return scanner;
 }
 
-function scanPass(scanner: Scanner, files: readonly string[]): Promise<Pass> {
+/** Scans `files`, or the folder `folder` holding exactly those files when given. */
+function scanPass(scanner: Scanner, files: readonly string[], folder?: string): Promise<Pass> {
   return timed(files.length, async () => {
     let n = 0;
-    for await (const r of scanner.scanPaths(files)) {
+    for await (const r of scanner.scanPaths(folder ?? files)) {
       if (r.error) throw new Error(`${r.path}: ${r.error.code} ${r.error.message}`);
       n++;
     }
@@ -186,45 +201,98 @@ function scanPass(scanner: Scanner, files: readonly string[]): Promise<Pass> {
   });
 }
 
-/** The same work as a 1-thread scan with no pool: read, hash, match, one file after another. */
+/** Images matched per index call in the inline loop: the scanner's default batch size. */
+const INLINE_MATCH_BATCH = 16;
+
+/**
+ * The same work as a 1-thread scan with no pool, one file after another on this thread: read
+ * (synchronously, as a pool thread does), hash, and match in batches of the scanner's default
+ * size, so the comparison isolates what the pool costs (threads, messages, queues), not the
+ * saving from batched matching.
+ */
 function inlinePass(files: readonly string[], index: BatchSearcher): Promise<Pass> {
   return timed(files.length, async () => {
-    for (const file of files) matchBatch(index, [await hashImage(await readFile(file))]);
+    let pending: Awaited<ReturnType<typeof hashImage>>[] = [];
+    for (const file of files) {
+      pending.push(await hashImage(readFileSync(file)));
+      if (pending.length === INLINE_MATCH_BATCH) {
+        matchBatch(index, pending);
+        pending = [];
+      }
+    }
+    if (pending.length > 0) matchBatch(index, pending);
   });
 }
 
-/** Peak resident memory of the whole process (workers included) while scanning `count` files. */
-async function peakRss(
-  files: readonly string[],
-  count: number,
-  index: BatchSearcher,
-): Promise<{ peak: number; before: number; rate: number }> {
-  function* repeated(): Generator<string> {
-    for (let i = 0; i < count; i++) yield files[i % files.length];
-  }
-  const scanner = createScanner({ index });
-  try {
-    global.gc?.();
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const timer = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 25);
-    const start = process.hrtime.bigint();
-    let n = 0;
-    try {
-      for await (const _ of scanner.scanPaths(repeated())) {
-        n++;
-        if (n % 256 === 0) peak = Math.max(peak, process.memoryUsage().rss);
-      }
-    } finally {
-      clearInterval(timer);
-    }
-    if (n !== count) throw new Error(`memory run: ${n} results for ${count} files`);
-    return { peak, before, rate: n / (Number(process.hrtime.bigint() - start) / 1e9) };
-  } finally {
-    await scanner.close();
-  }
+interface MemoryRun {
+  /** RSS of the fresh process with its modules loaded, before the index is opened. */
+  start: number;
+  /** After opening the index and building its in-memory search structure. */
+  indexed: number;
+  /** Just before the scan starts (pool threads started). */
+  before: number;
+  peak: number;
+  rate: number;
+  files: number;
+}
+
+/**
+ * A fresh process, as `staydown scan` would be: opens the benchmark's index from disk, builds
+ * its search structure, then scans `count` file paths (the thumbnails repeated) and samples its
+ * RSS (worker threads included). Run apart from this process so the figure is not inflated by
+ * what the benchmark itself holds (the corpus generation, the earlier passes' heaps).
+ */
+const MEMORY_CHILD = `
+import { openIndex } from '@staydown/index';
+import { createScanner } from '@staydown/scanner';
+const { indexDir, files, count } = JSON.parse(process.env.STAYDOWN_BENCH_MEMORY);
+const rss = () => process.memoryUsage.rss();
+const start = rss();
+const index = await openIndex(indexDir);
+index.warm();
+const indexed = rss();
+const scanner = createScanner({ index });
+for await (const _ of scanner.scanPaths(files.slice(0, scanner.threads * 2))) {}
+function* repeated() {
+  for (let i = 0; i < count; i++) yield files[i % files.length];
+}
+const before = rss();
+let peak = before;
+const timer = setInterval(() => { peak = Math.max(peak, rss()); }, 25);
+const t0 = process.hrtime.bigint();
+let n = 0;
+for await (const r of scanner.scanPaths(repeated())) {
+  if (r.error) throw new Error(r.path + ': ' + r.error.code);
+  if (++n % 256 === 0) peak = Math.max(peak, rss());
+}
+const rate = n / (Number(process.hrtime.bigint() - t0) / 1e9);
+clearInterval(timer);
+await scanner.close();
+await index.close();
+process.stdout.write(JSON.stringify({ start, indexed, before, peak, rate, files: n }));
+`;
+
+function memoryRun(indexDir: string, files: readonly string[], count: number): Promise<MemoryRun> {
+  const benchDir = new URL('../../', import.meta.url);
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', MEMORY_CHILD],
+      {
+        cwd: benchDir,
+        env: { ...process.env, STAYDOWN_BENCH_MEMORY: JSON.stringify({ indexDir, files, count }) },
+        maxBuffer: 1 << 20,
+      },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`memory run failed: ${error.message}\n${stderr}`));
+        else {
+          const run = JSON.parse(stdout) as MemoryRun;
+          if (run.files !== count) reject(new Error(`memory run: ${run.files} results for ${count} files`));
+          else resolve(run);
+        }
+      },
+    );
+  });
 }
 
 /** Random hashes where every fourth has a near copy: union-find over the index's search. */
@@ -241,6 +309,10 @@ async function groupingRate(count: number): Promise<{ rate: number; groups: numb
   return { rate: count / (Number(process.hrtime.bigint() - start) / 1e9), groups: groups.length };
 }
 
+const mib = (bytes: number) => bytes / 2 ** 20;
+const spreadPct = (values: number[]) => ((Math.max(...values) - Math.min(...values)) / median(values)) * 50;
+const fmt = (values: number[], digits = 1) => values.map((v) => v.toFixed(digits)).join(', ');
+
 async function run(ctx: BenchContext): Promise<SuiteResult> {
   const sizes = ctx.quick ? QUICK : FULL;
   const figures: Figure[] = [];
@@ -251,47 +323,68 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
   notes.push(
     `load average at start: ${load.map((l) => l.toFixed(2)).join(' / ')} on ${cores} cores (shared machine: other work competes for the cores)`,
   );
+  // The pool sets libvips to one thread (process-wide); the inline loop gets the same setting,
+  // so neither side hides work on a second core.
+  sharp.concurrency(1);
+  const rssAtStart = process.memoryUsage.rss();
   const corpus = await writeCorpus(sizes, ctx.log);
-  const { index, close } = await buildIndex(sizes.indexSize, ctx.log);
+  const rssAfterCorpus = process.memoryUsage.rss();
+  const { index, dir: indexDir, close } = await buildIndex(sizes.indexSize, ctx.log);
+  const rssAfterIndex = process.memoryUsage.rss();
   try {
+    // Every thread count is timed in each round, the order rotating between rounds, so a change
+    // in the machine's load falls on all of them alike.
     const threadCounts = [...new Set([1, 2, cores])];
+    const scanners = new Map<number, Scanner>();
+    const passes = new Map<number, Pass[]>(threadCounts.map((t) => [t, []]));
+    try {
+      for (const threads of threadCounts) scanners.set(threads, await warmScanner(threads, index, corpus.files));
+      for (let p = 0; p < sizes.passes; p++) {
+        for (let k = 0; k < threadCounts.length; k++) {
+          const threads = threadCounts[(p + k) % threadCounts.length];
+          const scanner = scanners.get(threads) as Scanner;
+          passes.get(threads)?.push(await scanPass(scanner, corpus.files));
+        }
+      }
+    } finally {
+      for (const scanner of scanners.values()) await scanner.close();
+    }
     const rates = new Map<number, number>();
     /** Images per CPU-second: what the work costs, whatever share of the cores the run got. */
     const perCpuSecond = new Map<number, number>();
     for (const threads of threadCounts) {
-      const scanner = await warmScanner(threads, index, corpus.files);
-      const passes: Pass[] = [];
-      try {
-        for (let p = 0; p < sizes.passes; p++) passes.push(await scanPass(scanner, corpus.files));
-      } finally {
-        await scanner.close();
-      }
-      const all = passes.map((p) => p.rate);
+      const runs = passes.get(threads) ?? [];
+      const all = runs.map((p) => p.rate);
       const rate = median(all);
       rates.set(threads, rate);
-      perCpuSecond.set(threads, median(passes.map((p) => 1000 / p.cpuMsPerImage)));
-      ctx.log(`${threads} thread(s): ${all.map((r) => r.toFixed(1)).join(', ')} images/s`);
+      perCpuSecond.set(threads, median(runs.map((p) => 1000 / p.cpuMsPerImage)));
+      const busy = runs.map((p) => p.busyCores);
+      ctx.log(`${threads} thread(s): ${fmt(all)} images/s; cores busy ${fmt(busy, 2)}`);
       figures.push({
         name: `scan mixed corpus, ${threads} thread${threads > 1 ? 's' : ''}`,
         value: rate,
         unit: 'images/s',
-        spreadPct: ((Math.max(...all) - Math.min(...all)) / rate) * 50,
+        spreadPct: spreadPct(all),
         samples: all.length,
         job: { kind: 'scan', item: 'image', threads, indexSize: sizes.indexSize },
       });
       figures.push({
         name: `cores kept busy (process CPU ÷ wall), ${threads} thread${threads > 1 ? 's' : ''}`,
-        value: median(passes.map((p) => p.busyCores)),
+        value: median(busy),
         unit: 'cores',
+        spreadPct: spreadPct(busy),
+        samples: busy.length,
       });
     }
     const one = rates.get(1) ?? Number.NaN;
+    const perRound = (passes.get(2) ?? []).map((p, i) => p.rate / (passes.get(1)?.[i]?.rate ?? Number.NaN));
     ratios.push({
       name: '2 threads ÷ 1 thread (mixed corpus)',
       value: (rates.get(2) ?? Number.NaN) / one,
       target: 1.8,
       direction: 'min',
     });
+    notes.push(`2 threads ÷ 1 thread, round by round: ${fmt(perRound, 2)}`);
     // On a loaded machine the wall-clock ratio only shows how much CPU the run was given. This
     // one shows whether running two threads costs more work per image than one (1.0 = no
     // parallel overhead): with two free cores, the wall-clock ratio then approaches 2 × it.
@@ -306,40 +399,95 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
       });
     }
 
-    // Pool overhead, measured in paired passes (inline, then pool) so load changes hit both
-    // alike. Thumbnails are the worst case: per-task cost weighs most there (batching is what
-    // keeps it small). CPU time of the whole process is the main measure: other engineers'
-    // processes do not inflate it. The inline loop runs on the main thread beside the index,
-    // so its garbage collections walk a larger heap than a worker's do.
-    for (const [label, files] of [
-      ['96×96 thumbnails', corpus.tiny],
-      ['small images', corpus.small],
-      ['mixed corpus', corpus.files],
-    ] as const) {
+    // Pool overhead: the CPU time of the whole process (every thread: process.cpuUsage is the
+    // process's rusage) per image, for a 1-thread pool against an inline loop doing the same
+    // read → hash → match on this thread, over the same files. Passes are paired and the order
+    // alternates within pairs so drift in load or clock falls on both; the median of the pair
+    // ratios is reported with their range. Other processes on the machine do not inflate CPU
+    // time (they only stretch the wall clock). Thumbnails are the worst case (per-task cost
+    // weighs most there: batching is what keeps it small), so each thumbnail pass repeats the
+    // 32 distinct thumbnails to `thumbnailsPerPass` images.
+    const thumbnails = Array.from({ length: sizes.thumbnailsPerPass }, (_, i) => corpus.tiny[i % corpus.tiny.length]);
+    // The same thumbnails as copies in one folder, scanned as `staydown scan FOLDER` does: the
+    // walk learns that each entry is a file from the folder listing, so this thread does not
+    // stat each file as it must for a path it is handed.
+    const thumbFolder = path.join(corpus.dir, 'thumbnails');
+    mkdirSync(thumbFolder);
+    const thumbCopies = thumbnails.map((file, i) => {
+      const copy = path.join(thumbFolder, `${i}-${path.basename(file)}`);
+      copyFileSync(file, copy);
+      return copy;
+    });
+    const cases: [string, string[], string | undefined][] = [
+      ['96×96 thumbnails', thumbnails, undefined],
+      ['96×96 thumbnails, folder walk', thumbCopies, thumbFolder],
+      ['small images', corpus.small, undefined],
+      ['mixed corpus', corpus.files, undefined],
+    ];
+    for (const [label, files, folder] of cases) {
       const scanner = await warmScanner(1, index, files);
       const wall: number[] = [];
       const cpu: number[] = [];
-      let inline: Pass | undefined;
-      let pooled: Pass | undefined;
+      const inlineCpu: number[] = [];
+      const poolCpu: number[] = [];
+      const inlineRate: number[] = [];
+      const poolRate: number[] = [];
       try {
-        await inlinePass(files.slice(0, 4), index);
-        for (let p = 0; p < sizes.passes; p++) {
-          inline = await inlinePass(files, index);
-          pooled = await scanPass(scanner, files);
+        await inlinePass(files.slice(0, WARM_IMAGES), index);
+        for (let p = 0; p < sizes.overheadPairs; p++) {
+          let inline: Pass;
+          let pooled: Pass;
+          if (p % 2 === 0) {
+            inline = await inlinePass(files, index);
+            pooled = await scanPass(scanner, files, folder);
+          } else {
+            pooled = await scanPass(scanner, files, folder);
+            inline = await inlinePass(files, index);
+          }
           wall.push(inline.rate / pooled.rate);
           cpu.push(pooled.cpuMsPerImage / inline.cpuMsPerImage);
+          inlineCpu.push(inline.cpuMsPerImage);
+          poolCpu.push(pooled.cpuMsPerImage);
+          inlineRate.push(inline.rate);
+          poolRate.push(pooled.rate);
         }
       } finally {
         await scanner.close();
       }
-      figures.push({ name: `inline loop, no pool (${label})`, value: inline?.rate ?? Number.NaN, unit: 'images/s' });
-      figures.push({ name: `pool of 1 thread (${label})`, value: pooled?.rate ?? Number.NaN, unit: 'images/s' });
+      const pct = (ratios: number[]) => ratios.map((r) => (r - 1) * 100);
+      ctx.log(`overhead (${label}), ${files.length} images a pass: CPU ${fmt(pct(cpu))} %; wall ${fmt(pct(wall))} %`);
+      notes.push(
+        `pool CPU overhead (${label}): median ${((median(cpu) - 1) * 100).toFixed(1)} %, pairs ${fmt(pct(cpu))} % ` +
+          `(inline ${fmt(inlineCpu, 2)} ms/image, pool ${fmt(poolCpu, 2)} ms/image)`,
+      );
+      figures.push({
+        name: `inline loop, no pool (${label})`,
+        value: median(inlineRate),
+        unit: 'images/s',
+        spreadPct: spreadPct(inlineRate),
+        samples: inlineRate.length,
+      });
+      figures.push({
+        name: `pool of 1 thread (${label})`,
+        value: median(poolRate),
+        unit: 'images/s',
+        spreadPct: spreadPct(poolRate),
+        samples: poolRate.length,
+      });
       figures.push({
         name: `CPU per image, inline (${label})`,
-        value: inline?.cpuMsPerImage ?? Number.NaN,
+        value: median(inlineCpu),
         unit: 'ms',
+        spreadPct: spreadPct(inlineCpu),
+        samples: inlineCpu.length,
       });
-      figures.push({ name: `CPU per image, pool (${label})`, value: pooled?.cpuMsPerImage ?? Number.NaN, unit: 'ms' });
+      figures.push({
+        name: `CPU per image, pool (${label})`,
+        value: median(poolCpu),
+        unit: 'ms',
+        spreadPct: spreadPct(poolCpu),
+        samples: poolCpu.length,
+      });
       ratios.push({
         name: `pool CPU overhead vs inline loop, % (${label})`,
         value: (median(cpu) - 1) * 100,
@@ -349,15 +497,18 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
       ratios.push({ name: `pool wall-time overhead vs inline loop, % (${label})`, value: (median(wall) - 1) * 100 });
     }
 
-    const memory = await peakRss(corpus.tiny, sizes.memoryFiles, index);
+    const rssBeforeMemoryRun = process.memoryUsage.rss();
+    const memory = await memoryRun(indexDir, corpus.tiny, sizes.memoryFiles);
+    const files = sizes.memoryFiles.toLocaleString('en-US');
+    figures.push({ name: `peak RSS scanning ${files} files (fresh process)`, value: mib(memory.peak), unit: 'MiB' });
     figures.push({
-      name: `peak RSS scanning ${sizes.memoryFiles.toLocaleString('en-US')} files`,
-      value: memory.peak / 2 ** 20,
+      name: `RSS of that process with the index open, before scanning`,
+      value: mib(memory.before),
       unit: 'MiB',
     });
     figures.push({
-      name: `RSS growth while scanning ${sizes.memoryFiles.toLocaleString('en-US')} files`,
-      value: (memory.peak - memory.before) / 2 ** 20,
+      name: `RSS growth while scanning ${files} files`,
+      value: mib(memory.peak - memory.before),
       unit: 'MiB',
     });
     figures.push({
@@ -365,6 +516,15 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
       value: memory.rate,
       unit: 'images/s',
     });
+    notes.push(
+      `memory run (fresh process, ${sizes.indexSize.toLocaleString('en-US')}-hash index): modules loaded ${mib(memory.start).toFixed(0)} MiB, ` +
+        `index opened and warmed ${mib(memory.indexed).toFixed(0)} MiB, pool started ${mib(memory.before).toFixed(0)} MiB, ` +
+        `peak while scanning ${files} files ${mib(memory.peak).toFixed(0)} MiB`,
+    );
+    notes.push(
+      `this benchmark process (not the scan): ${mib(rssAtStart).toFixed(0)} MiB at start, ${mib(rssAfterCorpus).toFixed(0)} MiB after writing the corpus, ` +
+        `${mib(rssAfterIndex).toFixed(0)} MiB after building the index, ${mib(rssBeforeMemoryRun).toFixed(0)} MiB after the timed passes`,
+    );
     const grouping = await groupingRate(sizes.groupHashes);
     figures.push({
       name: `near-duplicate grouping of ${sizes.groupHashes.toLocaleString('en-US')} PDQ hashes`,
