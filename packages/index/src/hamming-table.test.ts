@@ -187,6 +187,17 @@ describe('HammingTable: exactly the brute-force result set', () => {
       expect(searchAll(loaded, query, 31).got).toEqual(bruteForce(records, count, query, 31));
   });
 
+  it('takes a query at any byte offset (a view into a larger buffer)', () => {
+    const count = 8000;
+    const records = syntheticRecords({ count, seed: 41, clustered: 0.3 });
+    const table = HammingTable.build(records, count, 256);
+    const query = nearRecord(records, 10, 5, prng(43));
+    const holder = new Uint8Array(33);
+    holder.set(query, 1);
+    for (const r of [0, 16, 31])
+      expect(searchAll(table, holder.subarray(1), r).got).toEqual(bruteForce(records, count, query, r));
+  });
+
   it('round-trips through a snapshot and rejects a truncated one', () => {
     const count = 8000;
     const records = syntheticRecords({ count, seed: 5, clustered: 0.5 });

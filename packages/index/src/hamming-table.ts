@@ -182,6 +182,15 @@ export class HammingTable {
     this.bitmapAt = at;
   }
 
+  /** Views of the scratch area, made once per memory buffer (a grown memory has a new one). */
+  private views?: ScratchViews;
+
+  private scratch(): ScratchViews {
+    const buffer = this.memory.buffer;
+    if (this.views?.buffer !== buffer) this.views = scratchViews(buffer);
+    return this.views;
+  }
+
   /** How many records sit in the dense block (members of heavy buckets). */
   get denseCount(): number {
     return this.dense;
@@ -273,11 +282,10 @@ export class HammingTable {
   }
 
   /** The dense-block positions [from, to) whose popcounts lie within maxDistance of the query's. */
-  private denseBand(query: Uint8Array, maxDistance: number): [number, number] {
+  private denseBand(qwords: Uint32Array, maxDistance: number): [number, number] {
     if (this.dense === 0) return [0, 0];
-    const q = new Uint32Array(query.buffer, query.byteOffset, 8);
     let pop = 0;
-    for (let w = 0; w < 8; w++) pop += popcount32(q[w]);
+    for (let w = 0; w < 8; w++) pop += popcount32(qwords[w]);
     const lo = Math.max(0, pop - maxDistance);
     const hi = Math.min(this.bits, pop + maxDistance);
     return [this.densePopStarts[lo], this.densePopStarts[hi + 1]];
@@ -346,12 +354,14 @@ export class HammingTable {
     forceScan = false,
   ): 'index' | 'scan' {
     if (this.count === 0) return 'scan';
-    new Uint8Array(this.memory.buffer, QUERY_AT, RECORD_BYTES).set(query);
-    if (forceScan || this.lengths.length === 0 || !this.indexIsCheaper(maxDistance) || this.inDenseBuckets(query)) {
+    const { query: copy, qwords } = this.scratch();
+    // The query's words are read from this aligned copy (the caller's bytes may sit anywhere).
+    copy.set(query.subarray(0, RECORD_BYTES));
+    if (forceScan || this.lengths.length === 0 || !this.indexIsCheaper(maxDistance) || this.inDenseBuckets(qwords)) {
       this.scan(maxDistance, onHit);
       return 'scan';
     }
-    if (this.probe(query, maxDistance, onHit)) return 'index';
+    if (this.probe(qwords, maxDistance, onHit)) return 'index';
     this.scan(maxDistance, onHit);
     return 'scan';
   }
@@ -393,14 +403,13 @@ export class HammingTable {
    * candidates than a scan could verify in its time, or sit in heavy buckets while the dense
    * block is most of the table (everything clustered): scanning at once avoids paying for both.
    */
-  private inDenseBuckets(query: Uint8Array): boolean {
-    const qwords = new Uint32Array(query.buffer, query.byteOffset, 8);
+  private inDenseBuckets(qwords: Uint32Array): boolean {
     const budget = (this.count * COST.scan) / COST.verify;
+    const words = this.scratch().all;
     let total = 0;
     for (let j = 0; j < this.lengths.length; j++) {
-      const key = extract(qwords, 0, this.starts[j], this.lengths[j]);
-      const off = new Uint32Array(this.memory.buffer, this.offsetsAt[j] + key * 4, 2);
-      const size = off[1] - off[0];
+      const at = (this.offsetsAt[j] >>> 2) + extract(qwords, 0, this.starts[j], this.lengths[j]);
+      const size = words[at + 1] - words[at];
       if (size <= this.heavy) total += size;
       else if (this.dense * 2 > this.count) return true;
     }
@@ -408,7 +417,7 @@ export class HammingTable {
   }
 
   private scan(maxDistance: number, onHit: (id: number, distance: number) => void): void {
-    const out = new Int32Array(this.memory.buffer, OUT_AT, OUT_CAP * 2);
+    const { out } = this.scratch();
     for (let start = 0; start < this.count; start += OUT_CAP) {
       const n = Math.min(OUT_CAP, this.count - start);
       const hits = this.kernel.scan(QUERY_AT, this.recordsAt + start * RECORD_BYTES, n, maxDistance, OUT_AT);
@@ -421,17 +430,10 @@ export class HammingTable {
    * kernel. Returns false (having reported nothing) when the candidates outgrow the budget
    * where a scan would have been cheaper — clustered data makes some buckets huge.
    */
-  private probe(query: Uint8Array, maxDistance: number, onHit: (id: number, distance: number) => void): boolean {
+  private probe(qwords: Uint32Array, maxDistance: number, onHit: (id: number, distance: number) => void): boolean {
     const radii = this.radii(maxDistance);
-    const qwords = new Uint32Array(query.buffer, query.byteOffset, 8);
     const budget = (this.count * COST.scan) / COST.verify;
-    const buffer = this.memory.buffer;
-    const keys = new Uint32Array(buffer, KEYS_AT, KEYS_CAP);
-    const idsBases = new Uint32Array(buffer, IDS_BASES_AT, KEYS_CAP);
-    const ranges = new Uint32Array(buffer, RANGES_AT, KEYS_CAP * 2);
-    const out = new Int32Array(buffer, OUT_AT, OUT_CAP * 2);
-    const candidates = new Uint32Array(buffer, CANDIDATES_AT, 1);
-    const skippedAt = new Uint32Array(buffer, SKIPPED_AT, 1);
+    const { keys, idsBases, ranges, out, counters } = this.scratch();
     const found = new Map<number, number>();
     let total = 0;
     /** Heavy buckets skipped: their offsets entry and ids addresses, and how many ids they hold. */
@@ -456,8 +458,8 @@ export class HammingTable {
         this.idBytes,
         idMask(this.idBytes),
       );
-      if (skippedAt[0] > 0) {
-        heavyIds += skippedAt[0];
+      if (counters[SKIPPED] > 0) {
+        heavyIds += counters[SKIPPED];
         // The kernel left each key's bucket as a byte range of its ids (sequential, cached).
         const heavyBytes = this.heavy * this.idBytes;
         for (let k = 0; k < nKeys; k++) {
@@ -465,7 +467,7 @@ export class HammingTable {
         }
       }
       nKeys = 0;
-      total += candidates[0];
+      total += counters[CANDIDATES];
       if (hits > OUT_CAP || total > budget) overflow = true;
       else for (let h = 0; h < hits; h++) found.set(out[2 * h], out[2 * h + 1]);
     };
@@ -501,7 +503,7 @@ export class HammingTable {
     }
     if (!overflow && nKeys > 0) flush();
     if (overflow) return false;
-    const [bandFrom, bandTo] = this.denseBand(query, maxDistance);
+    const [bandFrom, bandTo] = this.denseBand(qwords, maxDistance);
     if (heavyIds * COST.verify <= (bandTo - bandFrom) * COST.scan) {
       // Few heavy ids: walking those buckets costs less than scanning the dense block.
       for (let h = 0; h < heavyKeys.length; h += 2) {
@@ -677,6 +679,37 @@ export class LinearStore {
       for (let h = 0; h < hits; h++) onHit(start + out[2 * h], out[2 * h + 1]);
     }
   }
+}
+
+interface ScratchViews {
+  buffer: ArrayBuffer;
+  /** All of memory as words (bucket offsets are read by address). */
+  all: Uint32Array;
+  query: Uint8Array;
+  qwords: Uint32Array;
+  keys: Uint32Array;
+  idsBases: Uint32Array;
+  ranges: Uint32Array;
+  out: Int32Array;
+  /** The kernel's counters: [CANDIDATES] and [SKIPPED]. */
+  counters: Uint32Array;
+}
+
+const CANDIDATES = 0;
+const SKIPPED = (SKIPPED_AT - CANDIDATES_AT) / 4;
+
+function scratchViews(buffer: ArrayBuffer): ScratchViews {
+  return {
+    buffer,
+    all: new Uint32Array(buffer),
+    query: new Uint8Array(buffer, QUERY_AT, RECORD_BYTES),
+    qwords: new Uint32Array(buffer, QUERY_AT, 8),
+    keys: new Uint32Array(buffer, KEYS_AT, KEYS_CAP),
+    idsBases: new Uint32Array(buffer, IDS_BASES_AT, KEYS_CAP),
+    ranges: new Uint32Array(buffer, RANGES_AT, KEYS_CAP * 2),
+    out: new Int32Array(buffer, OUT_AT, OUT_CAP * 2),
+    counters: new Uint32Array(buffer, CANDIDATES_AT, 2),
+  };
 }
 
 /** `len` bits (≤ 32) starting at bit `start` of the record whose words begin at `base`. */
