@@ -101,6 +101,17 @@ const i32 = (n: number) => [op.i32Const, ...sleb(n)];
 /** Memory access immediates: alignment (log2) and offset. */
 const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
 
+/** The u32 at local `array` + local `i` × 4, left on the stack. */
+const u32At = (array: number, i: number) => [
+  ...get(array),
+  ...get(i),
+  ...i32(2),
+  op.i32Shl,
+  op.i32Add,
+  op.i32Load,
+  ...mem(2, 0),
+];
+
 /** while (local i < local n) { body } — body advances i; leaves through the block. */
 function whileBelow(i: number, n: number, body: number[]): number[] {
   return [
@@ -228,21 +239,9 @@ function probeKeysBody(): number[] {
   const code = [
     // pass 1: ranges[k] = the byte range of key k's bucket in its table's ids
     ...whileBelow(k, 4, [
-      ...get(2),
-      ...get(k),
-      ...i32(2),
-      op.i32Shl,
-      op.i32Add,
-      op.i32Load,
-      ...mem(2, 0),
+      ...u32At(2, k),
       ...set(s),
-      ...get(3),
-      ...get(k),
-      ...i32(2),
-      op.i32Shl,
-      op.i32Add,
-      op.i32Load,
-      ...mem(2, 0),
+      ...u32At(3, k),
       ...set(bb),
       ...i32(RANGES_AT),
       ...get(k),
@@ -347,13 +346,7 @@ function verifyBody(): number[] {
   const code = [
     ...loadQuery(0, q),
     ...whileBelow(t, 3, [
-      ...get(2),
-      ...get(t),
-      ...i32(2),
-      op.i32Shl,
-      op.i32Add,
-      op.i32Load,
-      ...mem(2, 0),
+      ...u32At(2, t),
       ...set(id),
       ...get(1),
       ...get(id),
