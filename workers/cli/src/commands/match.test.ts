@@ -1,29 +1,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { hashImage } from '@staydown/hashing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandIo } from '../io.js';
 import { main } from '../main.js';
+import { memoryIo } from '../memory-io.test-support.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-cli-match-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function staydown(...args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const io: CommandIo = { stdout, stderr, isTTY: false, env: {}, cwd: tmp };
+  const io = memoryIo(tmp);
   const code = await main(args, io);
+  const out = io.out();
   return {
     code,
     out,
-    err,
+    err: io.err(),
     json: () =>
       out
         .trim()
