@@ -223,13 +223,16 @@ export class HashIndex {
    * of the touched signals are reloaded on next use or by refresh().
    * @internal
    */
-  writeBulk(entries: readonly Entry[]): {
+  writeBulk(
+    entries: readonly Entry[],
+    options: { inKeyOrder?: boolean } = {},
+  ): {
     added: number;
     existing: number;
     generations: Map<string, { before: number; after: number }>;
   } {
     this.assertOpen();
-    const outcome = this.store.write(entries, () => false);
+    const outcome = this.store.write(entries, () => false, options);
     return { added: outcome.added, existing: outcome.existing, generations: outcome.generations };
   }
 

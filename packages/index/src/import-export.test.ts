@@ -237,3 +237,77 @@ describe('crash safety', () => {
     await reopened.close();
   });
 });
+
+describe('imports larger than one sorted run', () => {
+  const rows = () => {
+    const rand = prng(7);
+    const lines = ['signal,hash,list,label,ref'];
+    for (let i = 0; i < 300; i++) {
+      // Few distinct hashes and lists: many repeats of one hash+list, within a run and across.
+      const hash = recordHex(syntheticRecords({ count: 1, seed: Math.floor(rand() * 40) + 1 }), 0);
+      const list = ['police', 'hotline', 'partner'][Math.floor(rand() * 3)];
+      lines.push(`pdq,${hash},${list},grade-${i % 5},case-${i}`);
+      if (i % 7 === 0) lines.push(`md5,${M1.slice(0, 30)}${(i % 16).toString(16)}${i % 10},${list},B,case-${i}`);
+    }
+    return `${lines.join('\n')}\n`;
+  };
+  const stored = (dir: string) =>
+    exported(dir, 'jsonl').then((text) =>
+      text
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { added_at: _, ...rest } = JSON.parse(l) as Record<string, unknown>;
+          return rest;
+        }),
+    );
+
+  it('stores and reports what a one-run import does: first of equal hash+list wins, runs removed', async () => {
+    const csv = file('runs.csv', rows());
+    const [inMemory, spilled] = [fresh(), fresh()];
+    const a = await openIndex(inMemory);
+    const one = await importFile(a, csv);
+    await a.close();
+    const b = await openIndex(spilled);
+    const many = await importFile(b, csv, { runSize: 17, batchSize: 5 });
+    expect(existsSync(path.join(spilled, 'import-runs'))).toBe(false);
+    expect(many).toEqual(one);
+    expect(many.existing).toBeGreaterThan(0);
+    // Search tables updated from the import equal the store's content.
+    const hash = recordHex(syntheticRecords({ count: 1, seed: 1 }), 0);
+    expect(b.search('pdq', hash, { maxDistance: 0 }).matches.length).toBe(
+      (await stored(inMemory)).filter((e) => e.hash === hash).length,
+    );
+    await b.close();
+    expect(await stored(spilled)).toEqual(await stored(inMemory));
+    const labels = new Map<string, unknown>();
+    for (const line of rows().trim().split('\n').slice(1)) {
+      const [signal, hash, list, label] = line.split(',');
+      const key = `${signal} ${hash} ${list}`;
+      if (!labels.has(key)) labels.set(key, label);
+    }
+    for (const e of await stored(spilled)) expect(e.label).toBe(labels.get(`${e.signal} ${e.hash} ${e.list}`));
+  });
+
+  it('refuses run and batch sizes that are not positive integers', async () => {
+    const index = await openIndex(fresh());
+    const csv = file('sizes.csv', rows());
+    for (const bad of [{ runSize: 0 }, { batchSize: -1 }, { runSize: 1.5 }]) {
+      await expect(importFile(index, csv, bad)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    }
+    expect(index.stats().totalEntries).toBe(0);
+    await index.close();
+  });
+
+  it('strict: a bad line after runs were spilled writes nothing and leaves no runs', async () => {
+    const csv = file('runs-bad.csv', `${rows()}pdq,${'x'.repeat(64)},police,A,bad\n`);
+    const dir = fresh();
+    const index = await openIndex(dir);
+    await expect(importFile(index, csv, { runSize: 17, strict: true })).rejects.toMatchObject({
+      code: 'IMPORT_INVALID_LINE',
+    });
+    expect(index.stats().totalEntries).toBe(0);
+    expect(existsSync(path.join(dir, 'import-runs'))).toBe(false);
+    await index.close();
+  });
+});

@@ -4,7 +4,8 @@ import { ErrorCodes, getSignal, type SignalType, StaydownError, toStaydownError 
 import { formatFromPath, type ListFormat, openFile, type RawError, type RawRow, readRowBatches } from './formats.js';
 import { RECORD_BYTES } from './hamming-table.js';
 import { type HashIndex, normalizeEntry } from './hash-index.js';
-import { type Entry, validateListName } from './store.js';
+import { SpilledRuns } from './import-runs.js';
+import { type Entry, sortByKey, validateListName } from './store.js';
 
 export interface ImportOptions {
   /** Default: from the file extension. */
@@ -21,7 +22,17 @@ export interface ImportOptions {
    * leaves in every batch); 100 000 entries hold about 25 MB while they wait.
    */
   batchSize?: number;
-  /** Called after every committed batch and at the end. */
+  /**
+   * Entries sorted in memory before they are spilled, as one sorted run, to a temporary file
+   * in the index folder (removed at the end). Entries are written in key order, merged from
+   * the runs: that keeps the write rate flat as the index grows. 500 000 entries hold about
+   * 70 MB.
+   */
+  runSize?: number;
+  /**
+   * Called after every spilled run and at the end of reading (phase `read`), and after every
+   * committed batch (phase `write`).
+   */
   onProgress?: (progress: ImportProgress) => void;
   /** Called once at the end with where the time went (benchmarks, diagnostics). */
   onTimings?: (timings: ImportTimings) => void;
@@ -29,25 +40,34 @@ export interface ImportOptions {
   maxErrorsKept?: number;
 }
 
-type Defaulted = 'signal' | 'strict' | 'batchSize' | 'maxErrorsKept';
+type Defaulted = 'signal' | 'strict' | 'batchSize' | 'runSize' | 'maxErrorsKept';
 export const IMPORT_DEFAULTS: Required<Pick<ImportOptions, Defaulted>> = {
   signal: 'pdq',
   strict: false,
   batchSize: 100_000,
+  runSize: 500_000,
   maxErrorsKept: 1000,
 };
 
 export interface ImportProgress {
+  /** `read`: parsing and sorting the file; `write`: committing it in key order. */
+  phase: 'read' | 'write';
   bytesRead: number;
   totalBytes: number;
   lines: number;
+  /** Good entries read so far (all of them once reading is done). */
+  entries: number;
+  /** Entries gone through a committed write transaction (added or already present). */
+  written: number;
   added: number;
 }
 
 /** Seconds of one import by phase; parsing and validation is the rest of `total`. */
 export interface ImportTimings {
   total: number;
-  /** In LMDB write transactions (sorting the batch, puts, counts, commit). */
+  /** Sorting runs, spilling them and merging them back. */
+  sort: number;
+  /** In LMDB write transactions (puts, counts, commit). */
   write: number;
   /** Building the search tables and writing their snapshot. */
   tables: number;
@@ -72,9 +92,10 @@ export interface ImportReport {
 }
 
 /**
- * Imports a list file in batched transactions. A bad line is reported with its number and
- * skipped; with `strict` the file is validated first and nothing is written unless every line
- * is good. A crash mid-import leaves whole batches only; rerunning it adds the rest.
+ * Imports a list file: reads and validates it whole (sorting it in bounded runs), then writes
+ * it in key order in batched transactions. A bad line is reported with its number and
+ * skipped; with `strict` nothing is written unless every line is good. A crash mid-import
+ * leaves whole batches only; rerunning it adds the rest.
  */
 export async function importFile(index: HashIndex, file: string, options: ImportOptions = {}): Promise<ImportReport> {
   const format = options.format ?? formatFromPath(file);
@@ -88,36 +109,50 @@ export async function importFile(index: HashIndex, file: string, options: Import
     });
   }
   const settings = { ...IMPORT_DEFAULTS, ...definedOnly(options) };
+  if (!Number.isSafeInteger(settings.batchSize) || settings.batchSize < 1) {
+    throw new StaydownError(
+      ErrorCodes.INVALID_OPTION,
+      `batchSize must be a positive integer, got ${settings.batchSize}`,
+    );
+  }
+  if (!Number.isSafeInteger(settings.runSize) || settings.runSize < 1) {
+    throw new StaydownError(ErrorCodes.INVALID_OPTION, `runSize must be a positive integer, got ${settings.runSize}`);
+  }
   const fallbackList = options.list ?? path.basename(file, path.extname(file));
   const source = path.basename(file);
-
-  if (settings.strict) {
-    const check = await pass(index, file, format, fallbackList, source, settings, totalBytes, false);
-    if (check.rejected > 0) {
-      const first = check.errors[0];
+  const started = performance.now();
+  const timings: ImportTimings = { total: 0, sort: 0, write: 0, tables: 0 };
+  const runs = new SpilledRuns(index.dir);
+  let report: ImportReport;
+  try {
+    const read = await readSorted(runs, file, format, fallbackList, source, settings, totalBytes, timings);
+    report = read.report;
+    // Strict: the whole file was read before anything is written, so a bad line anywhere
+    // leaves the index as it was.
+    if (settings.strict && report.rejected > 0) {
+      const first = report.errors[0];
       throw new StaydownError(
         ErrorCodes.IMPORT_INVALID_LINE,
-        `${check.rejected} bad line(s) in ${source}, nothing imported; first: line ${first.line}: ${first.message}`,
-        { details: { file, rejected: check.rejected, errors: check.errors } },
+        `${report.rejected} bad line(s) in ${source}, nothing imported; first: line ${first.line}: ${first.message}`,
+        { details: { file, rejected: report.rejected, errors: report.errors } },
       );
     }
+    const imported = new Map<string, ImportedHashes>();
+    writeSorted(index, runs, read.last, read.entries, report, source, settings, totalBytes, imported, timings);
+    const tablesFrom = performance.now();
+    // The search tables become the ones the import started from plus the imported hashes; a
+    // signal whose starting tables are not at hand (or that another writer touched meanwhile)
+    // is rebuilt from the store by refresh().
+    for (const [signal, h] of imported) {
+      if (h.from !== undefined && !h.interleaved) index.applyImport(signal, h.from, h.to, h.records, h.count);
+    }
+    imported.clear();
+    index.refresh();
+    timings.tables = (performance.now() - tablesFrom) / 1000;
+  } finally {
+    runs.dispose();
   }
-  const started = performance.now();
-  const timings: ImportTimings = { total: 0, write: 0, tables: 0 };
-  const imported = new Map<string, ImportedHashes>();
-  const report = await pass(index, file, format, fallbackList, source, settings, totalBytes, true, imported, timings);
-  const tablesFrom = performance.now();
-  // The search tables become the ones the import started from plus the imported hashes; a
-  // signal whose starting tables are not at hand (or that another writer touched meanwhile)
-  // is rebuilt from the store by refresh().
-  for (const [signal, h] of imported) {
-    if (h.from !== undefined && !h.interleaved) index.applyImport(signal, h.from, h.to, h.records, h.count);
-  }
-  imported.clear();
-  index.refresh();
-  const now = performance.now();
-  timings.tables = (now - tablesFrom) / 1000;
-  timings.total = (now - started) / 1000;
+  timings.total = (performance.now() - started) / 1000;
   settings.onTimings?.(timings);
   return report;
 }
@@ -147,66 +182,44 @@ function appendRecord(h: ImportedHashes, hex: string): void {
 
 type Settings = ImportOptions & Required<Pick<ImportOptions, Defaulted>>;
 
-async function pass(
-  index: HashIndex,
+function stopped(error: unknown, source: string, file: string, added: number): StaydownError {
+  const e = toStaydownError(error, ErrorCodes.IMPORT_FAILED);
+  return new StaydownError(
+    e.code === ErrorCodes.INTERNAL ? ErrorCodes.IMPORT_FAILED : e.code,
+    `import of ${source} stopped after ${added} added entries: ${e.message}`,
+    { cause: error, details: { file, added } },
+  );
+}
+
+/**
+ * Reads and validates the whole file into sorted runs: every run but the last is spilled,
+ * the last (`last`) stays in memory.
+ */
+async function readSorted(
+  runs: SpilledRuns,
   file: string,
   format: ListFormat,
   fallbackList: string,
   source: string,
   settings: Settings,
   totalBytes: number,
-  write: boolean,
-  imported?: Map<string, ImportedHashes>,
-  timings?: ImportTimings,
-): Promise<ImportReport> {
+  timings: ImportTimings,
+): Promise<{ report: ImportReport; last: Entry[]; entries: number }> {
   const report: ImportReport = { file, format, rows: 0, added: 0, existing: 0, rejected: 0, errors: [] };
   const input = openFile(file) as ReturnType<typeof openFile> & { bytesRead?: number };
   const now = new Date().toISOString();
-  let batch: Entry[] = [];
+  let run: Entry[] = [];
+  let entries = 0;
   const progress = () =>
     settings.onProgress?.({
+      phase: 'read',
       bytesRead: input.bytesRead ?? 0,
       totalBytes,
       lines: report.rows,
-      added: report.added,
+      entries,
+      written: 0,
+      added: 0,
     });
-  const flush = () => {
-    if (batch.length === 0) return;
-    if (write) {
-      const t0 = performance.now();
-      const outcome = index.writeBulk(batch);
-      if (timings) timings.write += (performance.now() - t0) / 1000;
-      report.added += outcome.added;
-      report.existing += outcome.existing;
-      if (imported) {
-        for (const entry of batch) {
-          let h = imported.get(entry.signal);
-          if (h === undefined) {
-            if (getSignal(entry.signal).kind !== 'perceptual') continue;
-            h = {
-              records: new Uint8Array(0),
-              view: Buffer.alloc(0),
-              count: 0,
-              from: undefined,
-              to: 0,
-              interleaved: false,
-            };
-            imported.set(entry.signal, h);
-          }
-          appendRecord(h, entry.hash);
-        }
-        for (const [signal, g] of outcome.generations) {
-          const h = imported.get(signal);
-          if (!h) continue;
-          if (h.from === undefined) h.from = g.before;
-          else if (g.before !== h.to) h.interleaved = true;
-          h.to = g.after;
-        }
-      }
-    }
-    batch = [];
-    progress();
-  };
   const reject = (line: number, error: StaydownError) => {
     report.rejected++;
     if (report.errors.length < settings.maxErrorsKept) {
@@ -223,25 +236,103 @@ async function pass(
         }
         report.rows++;
         const entry = toEntry(row, settings, fallbackList, source, now, plain);
-        if (entry instanceof StaydownError) reject(row.line, entry);
-        else {
-          batch.push(entry);
-          if (batch.length >= settings.batchSize) flush();
+        if (entry instanceof StaydownError) {
+          reject(row.line, entry);
+          continue;
+        }
+        run.push(entry);
+        entries++;
+        // A strict import that already failed only goes on to count and report bad lines.
+        if (run.length >= settings.runSize && !(settings.strict && report.rejected > 0)) {
+          const t0 = performance.now();
+          runs.spill(sortByKey(run));
+          timings.sort += (performance.now() - t0) / 1000;
+          run = [];
+          progress();
         }
       }
+      if (settings.strict && report.rejected > 0) run = [];
     }
-    flush();
+    const t0 = performance.now();
+    const last = sortByKey(run);
+    timings.sort += (performance.now() - t0) / 1000;
+    progress();
+    return { report, last, entries };
   } catch (error) {
-    const e = toStaydownError(error, ErrorCodes.IMPORT_FAILED);
-    throw new StaydownError(
-      e.code === ErrorCodes.INTERNAL ? ErrorCodes.IMPORT_FAILED : e.code,
-      `import of ${source} stopped after ${report.added} added entries: ${e.message}`,
-      { cause: error, details: { file, added: report.added } },
-    );
+    throw stopped(error, source, file, 0);
   } finally {
     input.destroy();
   }
-  return report;
+}
+
+/** Writes the runs merged in key order, `batchSize` entries per transaction. */
+function writeSorted(
+  index: HashIndex,
+  runs: SpilledRuns,
+  last: Entry[],
+  entries: number,
+  report: ImportReport,
+  source: string,
+  settings: Settings,
+  totalBytes: number,
+  imported: Map<string, ImportedHashes>,
+  timings: ImportTimings,
+): void {
+  let batch: Entry[] = [];
+  let written = 0;
+  const flush = () => {
+    if (batch.length === 0) return;
+    const t0 = performance.now();
+    const outcome = index.writeBulk(batch, { inKeyOrder: true });
+    timings.write += (performance.now() - t0) / 1000;
+    report.added += outcome.added;
+    report.existing += outcome.existing;
+    written += batch.length;
+    for (const entry of batch) {
+      let h = imported.get(entry.signal);
+      if (h === undefined) {
+        if (getSignal(entry.signal).kind !== 'perceptual') continue;
+        h = { records: new Uint8Array(0), view: Buffer.alloc(0), count: 0, from: undefined, to: 0, interleaved: false };
+        imported.set(entry.signal, h);
+      }
+      appendRecord(h, entry.hash);
+    }
+    for (const [signal, g] of outcome.generations) {
+      const h = imported.get(signal);
+      if (!h) continue;
+      if (h.from === undefined) h.from = g.before;
+      else if (g.before !== h.to) h.interleaved = true;
+      h.to = g.after;
+    }
+    batch = [];
+    settings.onProgress?.({
+      phase: 'write',
+      bytesRead: totalBytes,
+      totalBytes,
+      lines: report.rows,
+      entries,
+      written,
+      added: report.added,
+    });
+  };
+  try {
+    const merged = runs.count === 0 ? last : runs.merge(last);
+    let mergeSeconds = 0;
+    let t = performance.now();
+    for (const entry of merged) {
+      batch.push(entry);
+      if (batch.length >= settings.batchSize) {
+        mergeSeconds += (performance.now() - t) / 1000;
+        flush();
+        t = performance.now();
+      }
+    }
+    mergeSeconds += (performance.now() - t) / 1000;
+    timings.sort += mergeSeconds;
+    flush();
+  } catch (error) {
+    throw stopped(error, source, report.file, report.added);
+  }
 }
 
 /**

@@ -43,6 +43,8 @@ export interface EntryKey {
 type StoredValue = [label: string | null, ref: string | null, addedAt: number, source: string | null];
 
 const SEP = '\x1f';
+const APPEND = { append: true } as const;
+const NO_OVERWRITE = { noOverwrite: true } as const;
 const AFTER_SEP = '\x20';
 
 export const entryKey = (signal: string, hash: string, list: string) => `${signal}${SEP}${hash}${SEP}${list}`;
@@ -135,7 +137,11 @@ export class IndexStore {
    * they are. For signals where `trackNewHashes` says so, it reports hashes no list held
    * before (one extra read per entry); otherwise the search tables are rebuilt on next use.
    */
-  write(batch: readonly Entry[], trackNewHashes: (signal: string) => boolean = () => true): WriteOutcome {
+  write(
+    batch: readonly Entry[],
+    trackNewHashes: (signal: string) => boolean = () => true,
+    options: { inKeyOrder?: boolean } = {},
+  ): WriteOutcome {
     this.assertWritable();
     const outcome: WriteOutcome = { added: 0, existing: 0, newHashes: new Map(), generations: new Map() };
     // Per-batch caches: an import repeats one list, signal and date millions of times.
@@ -150,10 +156,22 @@ export class IndexStore {
     // Keys in order: the B-tree is walked forward, each leaf visited once per batch. Sorting
     // by (signal, hash, list) is key order (the separator sorts below every name character and
     // a signal's hashes are all one length) without building a key per comparison.
-    const sorted = sortByKey(batch);
+    const sorted = options.inKeyOrder ? batch : sortByKey(batch);
     this.root.transactionSync(() => {
+      // Keys past the last stored key are appended (MDB_APPEND: no search, leaves filled
+      // whole), as in every batch of a fresh import written in key order. An append that
+      // fails (the key is not past the end) turns appending off for the rest of the batch.
+      let appending = options.inKeyOrder === true;
+      let previousKey = '';
       for (const e of sorted) {
         const key = entryKey(e.signal, e.hash, e.list);
+        // In key order a repeated hash+list is next to its first: already stored, and an
+        // append of it would fail and end appending for the rest of the batch.
+        if (key === previousKey) {
+          outcome.existing++;
+          continue;
+        }
+        previousKey = key;
         let track = tracked.get(e.signal);
         if (track === undefined) {
           track = trackNewHashes(e.signal);
@@ -167,10 +185,13 @@ export class IndexStore {
           lastAddedMs = Date.parse(e.addedAt);
         }
         const value: StoredValue = [e.label, e.ref, lastAddedMs, e.source];
-        // lmdb-js returns false when noOverwrite finds the key (its typings say void).
-        const stored = this.entries.putSync(key, value, {
-          noOverwrite: true,
-        }) as unknown as boolean;
+        // lmdb-js returns false when noOverwrite finds the key or an append is out of order
+        // (its typings say void).
+        let stored = appending && (this.entries.putSync(key, value, APPEND) as unknown as boolean);
+        if (!stored) {
+          appending = false;
+          stored = this.entries.putSync(key, value, NO_OVERWRITE) as unknown as boolean;
+        }
         if (!stored) {
           outcome.existing++;
           continue;
@@ -362,55 +383,41 @@ export class IndexStore {
   }
 }
 
+/** Entries a sort key can number: the index takes the low 21 bits of a float64's 53. */
+const MAX_NUMBERED = 1 << 21;
+
 /**
- * The batch in key order. Batches of one signal (every import) are placed by the first 16
- * bits of the hash (a counting sort) and only entries sharing those bits are compared: string
- * comparisons cost far more than the placing, and random hashes share them rarely.
+ * The batch in key order, stable (equal keys keep their order). Batches of one signal (every
+ * import) are sorted as numbers, the first 32 bits of the hash above the entry's position,
+ * by the typed-array sort; only entries sharing those 32 bits are then compared as strings,
+ * which cost far more per comparison and which random hashes share rarely.
  */
-function sortByKey<T extends EntryKey>(batch: readonly T[]): T[] {
+export function sortByKey<T extends EntryKey>(batch: readonly T[]): T[] {
   const n = batch.length;
   const signal = n > 0 ? batch[0].signal : '';
-  let uniform = n > 64;
-  for (let i = 0; uniform && i < n; i++) uniform = batch[i].signal === signal && batch[i].hash.length >= 4;
+  let uniform = n > 64 && n <= MAX_NUMBERED;
+  for (let i = 0; uniform && i < n; i++) uniform = batch[i].signal === signal && batch[i].hash.length >= 8;
   if (!uniform) return batch.slice().sort(byKeyFields);
-  const top = new Uint16Array(n);
-  const starts = new Uint32Array(65537);
-  for (let i = 0; i < n; i++) {
-    const h = batch[i].hash;
-    const t = (hexDigit(h, 0) << 12) | (hexDigit(h, 1) << 8) | (hexDigit(h, 2) << 4) | hexDigit(h, 3);
-    top[i] = t;
-    starts[t + 1]++;
-  }
-  for (let t = 1; t <= 65536; t++) starts[t] += starts[t - 1];
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = Number.parseInt(batch[i].hash.slice(0, 8), 16) * MAX_NUMBERED + i;
+  keys.sort();
   const out = new Array<T>(n);
-  const next = starts.slice(0, 65536);
-  for (let i = 0; i < n; i++) out[next[top[i]]++] = batch[i];
-  for (let t = 0; t < 65536; t++) {
-    const from = starts[t];
-    const to = starts[t + 1];
-    if (to - from < 2) continue;
-    if (to - from > 16) {
+  for (let i = 0; i < n; i++) out[i] = batch[keys[i] % MAX_NUMBERED];
+  // Runs sharing the 32-bit prefix, ordered by the rest of the key (stable: sort is).
+  for (let from = 0; from < n; ) {
+    const prefix = Math.floor(keys[from] / MAX_NUMBERED);
+    let to = from + 1;
+    while (to < n && Math.floor(keys[to] / MAX_NUMBERED) === prefix) to++;
+    if (to - from > 1) {
       const part = out.slice(from, to).sort(byKeyFields);
       for (let i = from; i < to; i++) out[i] = part[i - from];
-      continue;
     }
-    for (let i = from + 1; i < to; i++) {
-      const e = out[i];
-      let j = i - 1;
-      for (; j >= from && byKeyFields(out[j], e) > 0; j--) out[j + 1] = out[j];
-      out[j + 1] = e;
-    }
+    from = to;
   }
   return out;
 }
 
-/** Value of the hex digit at `i` of a normalised (lowercase) hash. */
-function hexDigit(hex: string, i: number): number {
-  const c = hex.charCodeAt(i);
-  return c <= 57 ? c - 48 : c - 87;
-}
-
-function byKeyFields(x: EntryKey, y: EntryKey): number {
+export function byKeyFields(x: EntryKey, y: EntryKey): number {
   if (x.signal !== y.signal) return x.signal < y.signal ? -1 : 1;
   if (x.hash !== y.hash) return x.hash < y.hash ? -1 : 1;
   return x.list < y.list ? -1 : x.list > y.list ? 1 : 0;

@@ -32,6 +32,15 @@ describe('staydown index', () => {
     expect(JSON.parse(again.out)).toMatchObject({ added: 0, existing: 2, rejected: 1 });
   });
 
+  it('shows a progress bar on a terminal that ends writing what it read', async () => {
+    writeFileSync(path.join(tmp, 'bar.txt'), `${P1}\n${P2}\n`);
+    const io = memoryIo(tmp, true);
+    expect(await main(['index', 'import', '--db', 'db-bar', 'bar.txt'], io)).toBe(0);
+    expect(io.err()).toContain('reading');
+    expect(io.err()).toMatch(/100% writing 2 lines, 2 added/);
+    expect(io.out()).toContain('bar.txt: 2 added');
+  });
+
   it('refuses the whole file under --strict', async () => {
     writeFileSync(path.join(tmp, 'bad.txt'), `${P1}\nnot-a-hash\n`);
     const r = await staydown('index', 'import', '--db', 'db2', '--strict', 'bad.txt');

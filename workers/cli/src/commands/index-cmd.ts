@@ -110,10 +110,12 @@ async function importCommand(argv: string[], io: CommandIo): Promise<number> {
       const bar = io.isTTY
         ? new SingleBar({
             stream: io.stderr as NodeJS.WriteStream,
-            format: `${given} |{bar}| {percentage}% {lines} lines, {added} added`,
+            format: `${given} |{bar}| {percentage}% {phase} {lines} lines, {added} added`,
+            // io.isTTY already decided a person is watching; io.stderr may be a wrapped stream.
+            noTTYOutput: true,
           })
         : undefined;
-      bar?.start(1, 0, { lines: 0, added: 0 });
+      bar?.start(1, 0, { phase: 'reading', lines: 0, added: 0 });
       let report: ImportReport;
       try {
         report = await importFile(index, file, {
@@ -121,9 +123,15 @@ async function importCommand(argv: string[], io: CommandIo): Promise<number> {
           signal: values.signal,
           list: values.list,
           strict: values.strict,
+          // Reading (and sorting) goes by bytes of the file, writing by entries committed.
           onProgress: (p) => {
-            bar?.setTotal(Math.max(1, p.totalBytes));
-            bar?.update(p.bytesRead, { lines: p.lines, added: p.added });
+            const reading = p.phase === 'read';
+            bar?.setTotal(Math.max(1, reading ? p.totalBytes : p.entries));
+            bar?.update(reading ? p.bytesRead : p.written, {
+              phase: reading ? 'reading' : 'writing',
+              lines: p.lines,
+              added: p.added,
+            });
           },
         });
       } catch (error) {
