@@ -291,18 +291,56 @@ export class HammingTable {
     return [this.densePopStarts[lo], this.densePopStarts[hi + 1]];
   }
 
-  /** Counting sort of record ids by each substring's value. */
+  /**
+   * Sorts record ids by each substring's value (stable: ids ascend within a bucket). A plain
+   * counting sort scatters over a 2^len offsets array and the whole id array, a cache miss
+   * per record and table once they outgrow the cache (10 M records: 64 MB of offsets), so
+   * ids are first split by the value's top bits into partitions (a few hundred sequential
+   * streams) and each partition, whose offsets and ids fit in cache, is counting-sorted alone.
+   */
   private buildTables(): void {
     const words = new Uint32Array(this.memory.buffer, this.recordsAt, this.count * 8);
+    const n = this.count;
+    const keys = new Uint32Array(n);
+    // Ids in partition order, and beside each its value's low bits: the bucket passes then
+    // read both in order instead of looking the value up by id all over `keys`.
+    const byTop = new Uint32Array(n);
+    const low = new Uint16Array(n);
     for (let j = 0; j < this.lengths.length; j++) {
       const off = this.offsetsView(j);
       const start = this.starts[j];
       const len = this.lengths[j];
-      for (let i = 0; i < this.count; i++) off[extract(words, i * 8, start, len) + 1]++;
-      for (let k = 1; k < off.length; k++) off[k] += off[k - 1];
-      const cursor = off.slice(0, off.length - 1);
+      for (let i = 0; i < n; i++) keys[i] = extract(words, i * 8, start, len);
+      const lowBits = Math.min(len, PARTITION_LOW_BITS);
+      const parts = 1 << (len - lowBits);
+      // Partition starts by the top bits, then ids scattered into them in id order.
+      const partStart = new Uint32Array(parts + 1);
+      for (let i = 0; i < n; i++) partStart[(keys[i] >>> lowBits) + 1]++;
+      for (let p = 1; p <= parts; p++) partStart[p] += partStart[p - 1];
+      const cursor = partStart.slice(0, parts);
+      for (let i = 0; i < n; i++) {
+        const key = keys[i];
+        const at = cursor[key >>> lowBits]++;
+        byTop[at] = i;
+        low[at] = key; // the low 16 bits (the typed array drops the rest)
+      }
       const ids = this.idsView(j);
-      for (let i = 0; i < this.count; i++) ids.set(cursor[extract(words, i * 8, start, len)]++, i);
+      const buckets = 1 << lowBits;
+      off.fill(0);
+      for (let p = 0; p < parts; p++) {
+        const from = partStart[p];
+        const to = partStart[p + 1];
+        const base = p * buckets;
+        // Bucket sizes of this partition, then their global start positions.
+        for (let x = from; x < to; x++) off[base + low[x] + 1]++;
+        off[base] = from;
+        for (let k = 1; k <= buckets; k++) off[base + k] += off[base + k - 1];
+        for (let x = from; x < to; x++) ids.set(off[base + low[x]]++, byTop[x]);
+        // The increments moved each bucket's start to its end: shift them back.
+        for (let k = buckets; k > 0; k--) off[base + k] = off[base + k - 1];
+        off[base] = from;
+      }
+      off[1 << len] = n;
     }
   }
 
@@ -720,6 +758,9 @@ function extract(words: Uint32Array, base: number, start: number, len: number): 
   if (shift + len > 32) v |= words[base + w + 1] << (32 - shift);
   return (v & ((1 << len) - 1)) >>> 0;
 }
+
+/** Buckets counting-sorted at once within one partition (256 KB of offsets: fits in cache). */
+const PARTITION_LOW_BITS = 16;
 
 function offsetsBytes(len: number): number {
   return ((1 << len) + 1) * 4;
