@@ -238,7 +238,7 @@ describe('crash safety', () => {
   });
 });
 
-describe('imports larger than one sorted run', () => {
+describe('imports larger than what is sorted in memory', () => {
   const rows = () => {
     const rand = prng(7);
     const lines = ['signal,hash,list,label,ref'];
@@ -262,14 +262,14 @@ describe('imports larger than one sorted run', () => {
         }),
     );
 
-  it('stores and reports what a one-run import does: first of equal hash+list wins, runs removed', async () => {
+  it('stores and reports what an in-memory import does: first of equal hash+list wins, files removed', async () => {
     const csv = file('runs.csv', rows());
     const [inMemory, spilled] = [fresh(), fresh()];
     const a = await openIndex(inMemory);
     const one = await importFile(a, csv);
     await a.close();
     const b = await openIndex(spilled);
-    const many = await importFile(b, csv, { runSize: 17, batchSize: 5 });
+    const many = await importFile(b, csv, { memoryEntries: 17, batchSize: 5 });
     expect(existsSync(path.join(spilled, 'import-runs'))).toBe(false);
     expect(many).toEqual(one);
     expect(many.existing).toBeGreaterThan(0);
@@ -289,21 +289,21 @@ describe('imports larger than one sorted run', () => {
     for (const e of await stored(spilled)) expect(e.label).toBe(labels.get(`${e.signal} ${e.hash} ${e.list}`));
   });
 
-  it('refuses run and batch sizes that are not positive integers', async () => {
+  it('refuses memory and batch sizes that are not positive integers', async () => {
     const index = await openIndex(fresh());
     const csv = file('sizes.csv', rows());
-    for (const bad of [{ runSize: 0 }, { batchSize: -1 }, { runSize: 1.5 }]) {
+    for (const bad of [{ memoryEntries: 0 }, { batchSize: -1 }, { memoryEntries: 1.5 }]) {
       await expect(importFile(index, csv, bad)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     }
     expect(index.stats().totalEntries).toBe(0);
     await index.close();
   });
 
-  it('strict: a bad line after runs were spilled writes nothing and leaves no runs', async () => {
+  it('strict: a bad line after entries went to partition files writes nothing and leaves no files', async () => {
     const csv = file('runs-bad.csv', `${rows()}pdq,${'x'.repeat(64)},police,A,bad\n`);
     const dir = fresh();
     const index = await openIndex(dir);
-    await expect(importFile(index, csv, { runSize: 17, strict: true })).rejects.toMatchObject({
+    await expect(importFile(index, csv, { memoryEntries: 17, strict: true })).rejects.toMatchObject({
       code: 'IMPORT_INVALID_LINE',
     });
     expect(index.stats().totalEntries).toBe(0);

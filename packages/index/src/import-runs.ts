@@ -1,118 +1,186 @@
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { byKeyFields, type Entry, entryKey } from './store.js';
+import { byKeyFields, type Entry, entryKey, sortByKey } from './store.js';
 
 /**
- * An external merge sort of one import's entries. LMDB copies every leaf page a transaction
- * touches, so batches of random hashes written as they come dirty most of the B-tree each time
- * and an import slows as the index grows (10 M hashes: about 30 k/s). Written in key order,
- * each batch touches only the leaves of its own key range, and a fresh index is appended to.
+ * Puts one import's entries in key order with bounded memory. LMDB copies every leaf page a
+ * transaction touches, so batches of random hashes written as they come dirty most of the
+ * B-tree each time and an import slows as the index grows (10 M hashes: about 30 k/s).
+ * Written in key order, each batch touches only the leaves of its own key range, and a fresh
+ * index is appended to.
  *
- * Entries are sorted in memory in runs of bounded size; a run that is not the last is
- * spilled to a temporary file in the index folder, and the runs are merged back in key
- * order. Only keys and values of the list file go to disk, never image content. Entries with
- * equal keys come out in file order, so the first of them is the one stored.
+ * Up to `memoryEntries` entries are sorted in memory. Past that, entries are distributed by
+ * signal and the hash's first byte (key order between partitions) into files in the index
+ * folder, and each partition is read back and sorted alone: every entry is written and read
+ * once, and no k-way merge compares keys. Only the list file's keys and labels go to disk,
+ * never image content. Sorts are stable, so of entries with equal keys the first in the file
+ * comes first (and is the one stored).
  */
 
 const SEP = '\x1f';
-/** Folder in the index directory for the runs of imports in progress, one subfolder each. */
+/** Folder in the index directory for imports in progress, one subfolder each. */
 const RUNS_FOLDER = 'import-runs';
-const CHUNK_BYTES = 4 << 20;
+/** Bytes buffered per partition before they are appended to its file. */
+const PARTITION_BUFFER = 64 << 10;
 
-type Value = [label: string | null, ref: string | null, addedAt: string, source: string | null];
+interface Partition {
+  signal: string;
+  /** The hash's first two hex digits. */
+  prefix: string;
+  file: string;
+  buffer: Buffer;
+  used: number;
+  /** Value of the last record written: a record with the same value stores a flag only. */
+  last: Entry | undefined;
+}
 
-/** Sorted runs spilled to `<index dir>/import-runs/<pid>-<time>`; dispose() removes them. */
-export class SpilledRuns {
+export class ImportSorter {
   private readonly dir: string;
-  private readonly files: string[] = [];
-  private created = false;
+  private readonly memoryEntries: number;
+  private pending: Entry[] = [];
+  private partitions: Map<string, Partition> | undefined;
 
-  constructor(indexDir: string) {
+  constructor(indexDir: string, memoryEntries: number) {
     this.dir = path.join(indexDir, RUNS_FOLDER, `${process.pid}-${Date.now()}`);
+    this.memoryEntries = memoryEntries;
   }
 
-  get count(): number {
-    return this.files.length;
+  /** Whether entries went to partition files (the import did not fit in memory). */
+  get spilled(): boolean {
+    return this.partitions !== undefined;
   }
 
-  /** Writes entries already in key order (sortByKey) as the next run. */
-  spill(sorted: readonly Entry[]): void {
-    if (!this.created) {
+  add(entry: Entry): void {
+    if (this.partitions) {
+      this.toPartition(entry);
+      return;
+    }
+    this.pending.push(entry);
+    if (this.pending.length > this.memoryEntries) {
       removeStaleRuns(path.dirname(this.dir));
       mkdirSync(this.dir, { recursive: true });
-      this.created = true;
+      this.partitions = new Map();
+      for (const e of this.pending) this.toPartition(e);
+      this.pending = [];
     }
-    const file = path.join(this.dir, `run-${this.files.length}`);
-    const values: Value[] = [];
-    const valueIds = new Map<string, number>();
-    const fd = openSync(file, 'w');
-    try {
-      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-      let at = 0;
-      let last: Pick<Entry, 'label' | 'ref' | 'addedAt' | 'source'> = { label: '', ref: '', addedAt: '', source: '' };
-      let id = -1;
-      for (const e of sorted) {
-        const key = entryKey(e.signal, e.hash, e.list);
-        if (at + key.length * 3 + 6 > CHUNK_BYTES) {
-          writeSync(fd, buf, 0, at);
-          at = 0;
-        }
-        // Imports repeat one value for millions of rows: look it up only when it changes.
-        if (e.label !== last.label || e.ref !== last.ref || e.addedAt !== last.addedAt || e.source !== last.source) {
-          last = e;
-          const tag = `${e.label ?? '\0'}${SEP}${e.ref ?? '\0'}${SEP}${e.addedAt}${SEP}${e.source ?? '\0'}`;
-          let found = valueIds.get(tag);
-          if (found === undefined) {
-            found = values.length;
-            values.push([e.label, e.ref, e.addedAt, e.source]);
-            valueIds.set(tag, found);
-          }
-          id = found;
-        }
-        const length = buf.write(key, at + 2, 'utf8');
-        buf.writeUInt16LE(length, at);
-        buf.writeUInt32LE(id, at + 2 + length);
-        at += length + 6;
-      }
-      if (at > 0) writeSync(fd, buf, 0, at);
-    } finally {
-      closeSync(fd);
-    }
-    writeFileSync(`${file}.values.json`, JSON.stringify(values));
-    this.files.push(file);
   }
 
-  /**
-   * Every spilled run and then `last` (sorted, kept in memory) merged in key order; among
-   * equal keys, earlier runs first.
-   */
-  *merge(last: readonly Entry[]): Generator<Entry> {
-    const sources: Array<Iterator<Entry>> = this.files.map((f) => readRun(f));
-    sources.push(last[Symbol.iterator]());
-    yield* mergeSorted(sources);
+  /** Drops what was added (a strict import that failed keeps only its error count). */
+  discard(): void {
+    this.pending = [];
+    this.partitions?.clear(); // their files go with dispose()
+  }
+
+  /** Every entry added, in key order. */
+  *sorted(): Generator<Entry> {
+    if (!this.partitions) {
+      yield* sortByKey(this.pending);
+      return;
+    }
+    const parts = [...this.partitions.values()];
+    for (const p of parts) flushPartition(p);
+    parts.sort((a, b) =>
+      byKeyFields({ signal: a.signal, hash: a.prefix, list: '' }, { signal: b.signal, hash: b.prefix, list: '' }),
+    );
+    for (const p of parts) {
+      const entries = readPartition(p.file);
+      rmSync(p.file, { force: true });
+      yield* sortByKey(entries);
+    }
   }
 
   dispose(): void {
-    if (!this.created) return;
+    this.pending = [];
+    if (!this.partitions) return;
+    this.partitions = undefined;
     rmSync(this.dir, { recursive: true, force: true });
     try {
       rmdirSync(path.dirname(this.dir)); // only when no other import is using it
     } catch {}
   }
+
+  private toPartition(e: Entry): void {
+    const partitions = this.partitions as Map<string, Partition>;
+    const id = `${e.signal}${SEP}${e.hash.slice(0, 2)}`;
+    let p = partitions.get(id);
+    if (!p) {
+      p = {
+        signal: e.signal,
+        prefix: e.hash.slice(0, 2),
+        file: path.join(this.dir, `part-${partitions.size}`),
+        buffer: Buffer.allocUnsafe(PARTITION_BUFFER),
+        used: 0,
+        last: undefined,
+      };
+      partitions.set(id, p);
+    }
+    const key = entryKey(e.signal, e.hash, e.list);
+    const same =
+      p.last !== undefined &&
+      e.label === p.last.label &&
+      e.ref === p.last.ref &&
+      e.addedAt === p.last.addedAt &&
+      e.source === p.last.source;
+    const value = same ? '' : JSON.stringify([e.label, e.ref, e.addedAt, e.source]);
+    const room = 2 + key.length * 3 + 4 + value.length * 3;
+    if (p.used + room > p.buffer.length) {
+      flushPartition(p);
+      if (room > p.buffer.length) p.buffer = Buffer.allocUnsafe(room);
+    }
+    // Record: u16 key bytes, key, u32 value bytes (0: same value as the record before), value.
+    const keyBytes = p.buffer.write(key, p.used + 2, 'utf8');
+    p.buffer.writeUInt16LE(keyBytes, p.used);
+    p.used += 2 + keyBytes;
+    const valueBytes = value === '' ? 0 : p.buffer.write(value, p.used + 4, 'utf8');
+    p.buffer.writeUInt32LE(valueBytes, p.used);
+    p.used += 4 + valueBytes;
+    p.last = e;
+  }
 }
 
-/** Runs left by imports whose process is gone (killed mid-import). */
+/** Appends the partition's buffered records to its file (opened and closed each time, so
+ * hundreds of partitions never hold hundreds of descriptors). */
+function flushPartition(p: Partition): void {
+  if (p.used === 0) return;
+  const fd = openSync(p.file, 'a');
+  try {
+    writeSync(fd, p.buffer, 0, p.used);
+  } finally {
+    closeSync(fd);
+  }
+  p.used = 0;
+}
+
+function readPartition(file: string): Entry[] {
+  const bytes = readFileSync(file);
+  const out: Entry[] = [];
+  let value: [string | null, string | null, string, string | null] = [null, null, '', null];
+  for (let at = 0; at < bytes.length; ) {
+    const keyBytes = bytes.readUInt16LE(at);
+    const key = bytes.toString('utf8', at + 2, at + 2 + keyBytes);
+    at += 2 + keyBytes;
+    const valueBytes = bytes.readUInt32LE(at);
+    at += 4;
+    if (valueBytes > 0) {
+      value = JSON.parse(bytes.toString('utf8', at, at + valueBytes));
+      at += valueBytes;
+    }
+    const a = key.indexOf(SEP);
+    const b = key.indexOf(SEP, a + 1);
+    out.push({
+      signal: key.slice(0, a),
+      hash: key.slice(a + 1, b),
+      list: key.slice(b + 1),
+      label: value[0],
+      ref: value[1],
+      addedAt: value[2],
+      source: value[3],
+    });
+  }
+  return out;
+}
+
+/** Partitions left by imports whose process is gone (killed mid-import). */
 function removeStaleRuns(parent: string): void {
   let names: string[];
   try {
@@ -134,92 +202,5 @@ function isRunning(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function* readRun(file: string): Generator<Entry> {
-  const values = (JSON.parse(readFileSync(`${file}.values.json`, 'utf8')) as Value[]).map(
-    ([label, ref, addedAt, source]) => ({ label, ref, addedAt, source }),
-  );
-  const fd = openSync(file, 'r');
-  try {
-    let buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    let at = 0;
-    let end = 0;
-    for (;;) {
-      if (end - at < 2 || end - at < 6 + buf.readUInt16LE(at)) {
-        // Keep the partial record, read more behind it.
-        buf.copy(buf, 0, at, end);
-        end -= at;
-        at = 0;
-        if (end === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]);
-        const n = readSync(fd, buf, end, buf.length - end, null);
-        if (n === 0) {
-          if (end !== 0) throw new Error(`import run ${file} ends inside a record`);
-          return;
-        }
-        end += n;
-        continue;
-      }
-      const length = buf.readUInt16LE(at);
-      const key = buf.toString('utf8', at + 2, at + 2 + length);
-      const value = values[buf.readUInt32LE(at + 2 + length)];
-      at += length + 6;
-      const a = key.indexOf(SEP);
-      const b = key.indexOf(SEP, a + 1);
-      yield {
-        signal: key.slice(0, a),
-        hash: key.slice(a + 1, b),
-        list: key.slice(b + 1),
-        label: value.label,
-        ref: value.ref,
-        addedAt: value.addedAt,
-        source: value.source,
-      };
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** k-way merge of sorted sources with a binary heap; ties go to the lower source index. */
-export function* mergeSorted(sources: ReadonlyArray<Iterator<Entry>>): Generator<Entry> {
-  const heads: Entry[] = [];
-  const order: number[] = [];
-  const before = (i: number, j: number) => {
-    const c = byKeyFields(heads[order[i]], heads[order[j]]);
-    return c < 0 || (c === 0 && order[i] < order[j]);
-  };
-  const down = (from: number) => {
-    let i = from;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= order.length) return;
-      const m = l + 1 < order.length && before(l + 1, l) ? l + 1 : l;
-      if (!before(m, i)) return;
-      [order[i], order[m]] = [order[m], order[i]];
-      i = m;
-    }
-  };
-  for (let s = 0; s < sources.length; s++) {
-    const r = sources[s].next();
-    if (!r.done) {
-      heads[s] = r.value;
-      order.push(s);
-    }
-  }
-  for (let i = (order.length >> 1) - 1; i >= 0; i--) down(i);
-  while (order.length > 0) {
-    const s = order[0];
-    yield heads[s];
-    const r = sources[s].next();
-    if (r.done) {
-      const tail = order.pop() as number;
-      if (order.length === 0) return;
-      order[0] = tail;
-    } else {
-      heads[s] = r.value;
-    }
-    down(0);
   }
 }

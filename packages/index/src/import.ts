@@ -4,8 +4,8 @@ import { ErrorCodes, getSignal, type SignalType, StaydownError, toStaydownError 
 import { formatFromPath, type ListFormat, openFile, type RawError, type RawRow, readRowBatches } from './formats.js';
 import { RECORD_BYTES } from './hamming-table.js';
 import { type HashIndex, normalizeEntry } from './hash-index.js';
-import { SpilledRuns } from './import-runs.js';
-import { type Entry, sortByKey, validateListName } from './store.js';
+import { ImportSorter } from './import-runs.js';
+import { type Entry, validateListName } from './store.js';
 
 export interface ImportOptions {
   /** Default: from the file extension. */
@@ -23,15 +23,15 @@ export interface ImportOptions {
    */
   batchSize?: number;
   /**
-   * Entries sorted in memory before they are spilled, as one sorted run, to a temporary file
-   * in the index folder (removed at the end). Entries are written in key order, merged from
-   * the runs: that keeps the write rate flat as the index grows. 500 000 entries hold about
-   * 70 MB.
+   * Entries sorted in memory. A larger import is distributed by the hash's first byte into
+   * temporary files in the index folder (removed at the end), each then sorted alone: entries
+   * are written in key order either way, which keeps the write rate flat as the index grows.
+   * 500 000 entries hold about 70 MB.
    */
-  runSize?: number;
+  memoryEntries?: number;
   /**
-   * Called after every spilled run and at the end of reading (phase `read`), and after every
-   * committed batch (phase `write`).
+   * Called every `memoryEntries` entries and at the end of reading (phase `read`), and after
+   * every committed batch (phase `write`).
    */
   onProgress?: (progress: ImportProgress) => void;
   /** Called once at the end with where the time went (benchmarks, diagnostics). */
@@ -40,12 +40,12 @@ export interface ImportOptions {
   maxErrorsKept?: number;
 }
 
-type Defaulted = 'signal' | 'strict' | 'batchSize' | 'runSize' | 'maxErrorsKept';
+type Defaulted = 'signal' | 'strict' | 'batchSize' | 'memoryEntries' | 'maxErrorsKept';
 export const IMPORT_DEFAULTS: Required<Pick<ImportOptions, Defaulted>> = {
   signal: 'pdq',
   strict: false,
   batchSize: 100_000,
-  runSize: 500_000,
+  memoryEntries: 500_000,
   maxErrorsKept: 1000,
 };
 
@@ -65,7 +65,7 @@ export interface ImportProgress {
 /** Seconds of one import by phase; parsing and validation is the rest of `total`. */
 export interface ImportTimings {
   total: number;
-  /** Sorting runs, spilling them and merging them back. */
+  /** Sorting, and reading back partitions when the import did not fit in memory. */
   sort: number;
   /** In LMDB write transactions (puts, counts, commit). */
   write: number;
@@ -92,7 +92,7 @@ export interface ImportReport {
 }
 
 /**
- * Imports a list file: reads and validates it whole (sorting it in bounded runs), then writes
+ * Imports a list file: reads and validates it whole (sorting it with bounded memory), then writes
  * it in key order in batched transactions. A bad line is reported with its number and
  * skipped; with `strict` nothing is written unless every line is good. A crash mid-import
  * leaves whole batches only; rerunning it adds the rest.
@@ -115,17 +115,20 @@ export async function importFile(index: HashIndex, file: string, options: Import
       `batchSize must be a positive integer, got ${settings.batchSize}`,
     );
   }
-  if (!Number.isSafeInteger(settings.runSize) || settings.runSize < 1) {
-    throw new StaydownError(ErrorCodes.INVALID_OPTION, `runSize must be a positive integer, got ${settings.runSize}`);
+  if (!Number.isSafeInteger(settings.memoryEntries) || settings.memoryEntries < 1) {
+    throw new StaydownError(
+      ErrorCodes.INVALID_OPTION,
+      `memoryEntries must be a positive integer, got ${settings.memoryEntries}`,
+    );
   }
   const fallbackList = options.list ?? path.basename(file, path.extname(file));
   const source = path.basename(file);
   const started = performance.now();
   const timings: ImportTimings = { total: 0, sort: 0, write: 0, tables: 0 };
-  const runs = new SpilledRuns(index.dir);
+  const sorter = new ImportSorter(index.dir, settings.memoryEntries);
   let report: ImportReport;
   try {
-    const read = await readSorted(runs, file, format, fallbackList, source, settings, totalBytes, timings);
+    const read = await readAll(sorter, file, format, fallbackList, source, settings, totalBytes);
     report = read.report;
     // Strict: the whole file was read before anything is written, so a bad line anywhere
     // leaves the index as it was.
@@ -138,7 +141,7 @@ export async function importFile(index: HashIndex, file: string, options: Import
       );
     }
     const imported = new Map<string, ImportedHashes>();
-    writeSorted(index, runs, read.last, read.entries, report, source, settings, totalBytes, imported, timings);
+    writeSorted(index, sorter, read.entries, report, source, settings, totalBytes, imported, timings);
     const tablesFrom = performance.now();
     // The search tables become the ones the import started from plus the imported hashes; a
     // signal whose starting tables are not at hand (or that another writer touched meanwhile)
@@ -150,7 +153,7 @@ export async function importFile(index: HashIndex, file: string, options: Import
     index.refresh();
     timings.tables = (performance.now() - tablesFrom) / 1000;
   } finally {
-    runs.dispose();
+    sorter.dispose();
   }
   timings.total = (performance.now() - started) / 1000;
   settings.onTimings?.(timings);
@@ -191,24 +194,19 @@ function stopped(error: unknown, source: string, file: string, added: number): S
   );
 }
 
-/**
- * Reads and validates the whole file into sorted runs: every run but the last is spilled,
- * the last (`last`) stays in memory.
- */
-async function readSorted(
-  runs: SpilledRuns,
+/** Reads and validates the whole file into the sorter. */
+async function readAll(
+  sorter: ImportSorter,
   file: string,
   format: ListFormat,
   fallbackList: string,
   source: string,
   settings: Settings,
   totalBytes: number,
-  timings: ImportTimings,
-): Promise<{ report: ImportReport; last: Entry[]; entries: number }> {
+): Promise<{ report: ImportReport; entries: number }> {
   const report: ImportReport = { file, format, rows: 0, added: 0, existing: 0, rejected: 0, errors: [] };
   const input = openFile(file) as ReturnType<typeof openFile> & { bytesRead?: number };
   const now = new Date().toISOString();
-  let run: Entry[] = [];
   let entries = 0;
   const progress = () =>
     settings.onProgress?.({
@@ -240,24 +238,16 @@ async function readSorted(
           reject(row.line, entry);
           continue;
         }
-        run.push(entry);
-        entries++;
         // A strict import that already failed only goes on to count and report bad lines.
-        if (run.length >= settings.runSize && !(settings.strict && report.rejected > 0)) {
-          const t0 = performance.now();
-          runs.spill(sortByKey(run));
-          timings.sort += (performance.now() - t0) / 1000;
-          run = [];
-          progress();
-        }
+        if (settings.strict && report.rejected > 0) continue;
+        sorter.add(entry);
+        entries++;
+        if (entries % settings.memoryEntries === 0) progress();
       }
-      if (settings.strict && report.rejected > 0) run = [];
+      if (settings.strict && report.rejected > 0) sorter.discard();
     }
-    const t0 = performance.now();
-    const last = sortByKey(run);
-    timings.sort += (performance.now() - t0) / 1000;
     progress();
-    return { report, last, entries };
+    return { report, entries };
   } catch (error) {
     throw stopped(error, source, file, 0);
   } finally {
@@ -265,11 +255,10 @@ async function readSorted(
   }
 }
 
-/** Writes the runs merged in key order, `batchSize` entries per transaction. */
+/** Writes the entries in key order, `batchSize` entries per transaction. */
 function writeSorted(
   index: HashIndex,
-  runs: SpilledRuns,
-  last: Entry[],
+  sorter: ImportSorter,
   entries: number,
   report: ImportReport,
   source: string,
@@ -316,19 +305,18 @@ function writeSorted(
     });
   };
   try {
-    const merged = runs.count === 0 ? last : runs.merge(last);
-    let mergeSeconds = 0;
+    let sortSeconds = 0;
     let t = performance.now();
-    for (const entry of merged) {
+    for (const entry of sorter.sorted()) {
       batch.push(entry);
       if (batch.length >= settings.batchSize) {
-        mergeSeconds += (performance.now() - t) / 1000;
+        sortSeconds += (performance.now() - t) / 1000;
         flush();
         t = performance.now();
       }
     }
-    mergeSeconds += (performance.now() - t) / 1000;
-    timings.sort += mergeSeconds;
+    sortSeconds += (performance.now() - t) / 1000;
+    timings.sort += sortSeconds;
     flush();
   } catch (error) {
     throw stopped(error, source, report.file, report.added);
