@@ -423,6 +423,19 @@ export function byKeyFields(x: EntryKey, y: EntryKey): number {
   return x.list < y.list ? -1 : x.list > y.list ? 1 : 0;
 }
 
+// Entries of one import share their date: format it once, not per entry read (searches
+// return every entry of every hash they find; clustered lists give hundreds per query).
+let lastAddedMs = Number.NaN;
+let lastAddedIso = '';
+
+function addedAtIso(ms: number): string {
+  if (ms !== lastAddedMs) {
+    lastAddedIso = new Date(ms).toISOString();
+    lastAddedMs = ms;
+  }
+  return lastAddedIso;
+}
+
 function toEntry(key: string, value: StoredValue): Entry {
   const a = key.indexOf(SEP);
   const b = key.indexOf(SEP, a + 1);
@@ -432,7 +445,7 @@ function toEntry(key: string, value: StoredValue): Entry {
     list: key.slice(b + 1),
     label: value[0] ?? null,
     ref: value[1] ?? null,
-    addedAt: new Date(value[2]).toISOString(),
+    addedAt: addedAtIso(value[2]),
     source: value[3] ?? null,
   };
 }
