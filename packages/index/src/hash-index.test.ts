@@ -122,6 +122,30 @@ describe('lists, thresholds and allow-lists', () => {
     expect(() => index.search('pdq', h0)).toThrow(expect.objectContaining({ code: 'INDEX_CLOSED' }));
   });
 
+  it('finds a hash in every list, whether its entries are read per list (few) or as a range (many)', async () => {
+    const index = await openIndex(freshDir());
+    const lists = Array.from({ length: 12 }, (_, i) => `list-${String(i).padStart(2, '0')}`);
+    index.add(lists.map((list, i) => ({ signal: 'pdq', hash: hashAt(i % 3), list, label: `L${i}`, ref: `r${i}` })));
+    const all = index.search('pdq', h0, { maxDistance: 2 }).matches;
+    expect(all.map((m) => [m.list, m.distance, m.label])).toEqual(
+      lists.map((list, i) => [list, i % 3, `L${i}`] as const).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)),
+    );
+    const few = ['list-00', 'list-04', 'list-11'];
+    expect(index.search('pdq', h0, { maxDistance: 2, lists: few }).matches.map((m) => m.list)).toEqual([
+      'list-00',
+      'list-04',
+      'list-11',
+    ]);
+    for (const list of lists.slice(4)) index.setEnabled(list, false);
+    expect(index.search('pdq', h0, { maxDistance: 2 }).matches.map((m) => m.list)).toEqual([
+      'list-00',
+      'list-03',
+      'list-01',
+      'list-02',
+    ]);
+    await index.close();
+  });
+
   it('suppresses matches an allow-list entry explains at least as well, and says so', async () => {
     const index = await openIndex(freshDir());
     index.add([

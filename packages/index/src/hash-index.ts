@@ -154,8 +154,15 @@ export class HashIndex {
       type.kind === 'exact' ? 0 : (fixed ?? list.thresholds[type.name] ?? type.defaultThreshold);
 
     const hits: Array<{ entry: Entry; distance: number }> = [];
+    // With a few lists to look in, each found hash costs one key lookup per list; with many,
+    // one range read of all its entries.
+    const enabled = [...lists].filter(([, l]) => l.enabled).map(([name]) => name);
+    const read =
+      enabled.length <= POINT_LOOKUP_LISTS
+        ? (found: string) => this.store.entriesInLists(type.name, found, enabled)
+        : (found: string) => this.store.entriesForHash(type.name, found);
     const collect = (found: string, distance: number) => {
-      for (const entry of this.store.entriesForHash(type.name, found)) {
+      for (const entry of read(found)) {
         const list = lists.get(entry.list);
         if (list?.enabled && distance <= threshold(list)) hits.push({ entry, distance });
       }
@@ -454,6 +461,9 @@ function toMatch(entry: Entry, distance: number): Match {
     distance,
   };
 }
+
+/** Up to this many enabled lists, a found hash's entries are read by key, one per list. */
+const POINT_LOOKUP_LISTS = 8;
 
 function byDistance(a: Match, b: Match): number {
   return (

@@ -270,6 +270,20 @@ export class IndexStore {
     return out;
   }
 
+  /**
+   * The entries of one hash in the given lists: one key lookup per list, cheaper than a range
+   * read when an index holds a few lists (a search reads this for every hash it finds).
+   */
+  entriesInLists(signal: string, hash: string, lists: readonly string[]): Entry[] {
+    const out: Entry[] = [];
+    for (const list of lists) {
+      const key = entryKey(signal, hash, list);
+      const value = this.entries.get(key);
+      if (value !== undefined) out.push(toEntry(key, value));
+    }
+    return out;
+  }
+
   /** Entries in key order (signal, hash, list), optionally of one signal and/or one list. */
   *iterate(filter: { signal?: string; list?: string } = {}): Generator<Entry> {
     const range = filter.signal
