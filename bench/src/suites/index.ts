@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -12,7 +12,7 @@ import {
   recordHex,
   syntheticRecords,
 } from '@staydown/index';
-import type { BenchContext, Figure, Ratio, Suite, SuiteResult } from '../harness.js';
+import type { BenchContext, Figure, Rate, Ratio, Suite, SuiteResult } from '../harness.js';
 import { measure } from '../harness.js';
 
 /**
@@ -82,6 +82,39 @@ function queries(records: Uint8Array, count: number, seed: number): string[] {
 }
 
 /**
+ * Queries/s at r=31, r=16 and by the forced linear scan, measured in a fresh process that
+ * has only the index open, as a matcher or worker would: not in this process, whose heap
+ * holds the generated hashes and what the import left, and whose collections would land in
+ * the timed calls.
+ */
+function queryRatesInFreshProcess(dir: string, qs: string[], timeMs: number): { r31: Rate; r16: Rate; scan: Rate } {
+  const file = path.join(dir, '..', `queries-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify(qs));
+  const script = `
+    const { openIndex } = await import(${JSON.stringify(import.meta.resolve('@staydown/index'))});
+    const { queryRate } = await import(${JSON.stringify(import.meta.url)});
+    const { readFileSync } = await import('node:fs');
+    const qs = JSON.parse(readFileSync(${JSON.stringify(file)}, 'utf8'));
+    const index = await openIndex(${JSON.stringify(dir)}, { readOnly: true });
+    // Warm: JIT tiers, and the store's pages mapped into this process, as in a running matcher.
+    for (let pass = 0; pass < 2; pass++) for (const q of qs) for (const r of [31, 16]) index.search('pdq', q, { maxDistance: r });
+    const r31 = await queryRate(index, qs, 31, 'auto', ${timeMs});
+    const r16 = await queryRate(index, qs, 16, 'auto', ${timeMs});
+    const scan = await queryRate(index, qs, 31, 'scan', ${timeMs});
+    await index.close();
+    console.log(JSON.stringify({ r31, r16, scan }));`;
+  try {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    return JSON.parse(out.trim().split('\n').pop() ?? '{}');
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/**
  * Opens the index in a fresh process (no warm JIT, no memory held by the import) and answers
  * one query: the time a restarted scanner waits, and the memory the open index holds.
  */
@@ -148,7 +181,7 @@ async function tableRate(
   );
 }
 
-async function queryRate(
+export async function queryRate(
   index: HashIndex,
   qs: string[],
   maxDistance: number,
@@ -334,12 +367,10 @@ export const indexSuite: Suite = {
             unit: 'bytes',
           });
 
-          const qs = queries(records, n, 7);
-          ctx.log(`index ${tag}: querying`);
-          const r31 = await queryRate(index, qs, 31, 'auto', timeMs);
-          const r16 = await queryRate(index, qs, 16, 'auto', timeMs);
-          const scan = await queryRate(index, qs, 31, 'scan', timeMs);
           await index.close();
+          const qs = queries(records, n, 7);
+          ctx.log(`index ${tag}: querying (fresh process)`);
+          const { r31, r16, scan } = queryRatesInFreshProcess(dir, qs, timeMs);
           const job = { kind: 'match' as const, item: 'query hash', threads: 1, indexSize: n };
           figures.push({
             name: `queries r=31 ${tag}`,
