@@ -270,7 +270,7 @@ describe('imports larger than what is sorted in memory', () => {
     await a.close();
     const b = await openIndex(spilled);
     const many = await importFile(b, csv, { memoryEntries: 17, batchSize: 5 });
-    expect(existsSync(path.join(spilled, 'import-runs'))).toBe(false);
+    expect(existsSync(path.join(spilled, 'import-partitions'))).toBe(false);
     expect(many).toEqual(one);
     expect(many.existing).toBeGreaterThan(0);
     // Search tables updated from the import equal the store's content.
@@ -307,7 +307,7 @@ describe('imports larger than what is sorted in memory', () => {
       code: 'IMPORT_INVALID_LINE',
     });
     expect(index.stats().totalEntries).toBe(0);
-    expect(existsSync(path.join(dir, 'import-runs'))).toBe(false);
+    expect(existsSync(path.join(dir, 'import-partitions'))).toBe(false);
     await index.close();
   });
 });

@@ -4,7 +4,7 @@ import { ErrorCodes, getSignal, type SignalType, StaydownError, toStaydownError 
 import { formatFromPath, type ListFormat, openFile, type RawError, type RawRow, readRowBatches } from './formats.js';
 import { RECORD_BYTES } from './hamming-table.js';
 import { type HashIndex, normalizeEntry } from './hash-index.js';
-import { ImportSorter } from './import-runs.js';
+import { ImportSorter } from './import-sorter.js';
 import { type Entry, validateListName } from './store.js';
 
 export interface ImportOptions {
@@ -17,9 +17,9 @@ export interface ImportOptions {
   /** Reject the whole file, writing nothing, when any line is bad. Default false. */
   strict?: boolean;
   /**
-   * Entries per transaction: each batch is committed whole or not at all. Larger batches mean
-   * fewer durable commits and fewer copies of the same B-tree pages (random hashes touch most
-   * leaves in every batch); 100 000 entries hold about 25 MB while they wait.
+   * Entries per transaction: each batch is committed whole or not at all (what a crash
+   * leaves). Batches are written in key order, so each touches only its own key range; larger
+   * ones mean fewer durable commits. 100 000 entries hold about 25 MB while they wait.
    */
   batchSize?: number;
   /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ImportSorter } from './import-runs.js';
+import { ImportSorter } from './import-sorter.js';
 import { byKeyFields, type Entry } from './store.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-sorter-'));
@@ -34,7 +34,7 @@ describe('ImportSorter', () => {
         expect(sorter.spilled).toBe(entries.length > memory);
         expect([...sorter.sorted()]).toEqual(stableSorted(entries));
         sorter.dispose();
-        expect(existsSync(path.join(dir, 'import-runs'))).toBe(false);
+        expect(existsSync(path.join(dir, 'import-partitions'))).toBe(false);
       }),
       { numRuns: 60 },
     );
@@ -53,17 +53,17 @@ describe('ImportSorter', () => {
       source: null,
     };
     for (let i = 0; i < 5; i++) sorter.add(e);
-    expect(readdirSync(path.join(dir, 'import-runs')).length).toBe(1);
+    expect(readdirSync(path.join(dir, 'import-partitions')).length).toBe(1);
     sorter.discard();
     expect([...sorter.sorted()]).toEqual([]);
     sorter.dispose();
-    expect(existsSync(path.join(dir, 'import-runs'))).toBe(false);
+    expect(existsSync(path.join(dir, 'import-partitions'))).toBe(false);
   });
 
   it('removes the files an import killed mid-way left behind, and keeps those of live imports', () => {
     const dir = mkdtempSync(path.join(tmp, 'db-'));
-    const dead = path.join(dir, 'import-runs', '999999999-1'); // no such process
-    const live = path.join(dir, 'import-runs', `${process.ppid}-1`);
+    const dead = path.join(dir, 'import-partitions', '999999999-1'); // no such process
+    const live = path.join(dir, 'import-partitions', `${process.ppid}-1`);
     mkdirSync(dead, { recursive: true });
     mkdirSync(live, { recursive: true });
     const sorter = new ImportSorter(dir, 0);

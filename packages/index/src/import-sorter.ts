@@ -19,7 +19,7 @@ import { byKeyFields, type Entry, entryKey, sortByKey } from './store.js';
 
 const SEP = '\x1f';
 /** Folder in the index directory for imports in progress, one subfolder each. */
-const RUNS_FOLDER = 'import-runs';
+const PARTITIONS_FOLDER = 'import-partitions';
 /** Bytes buffered per partition before they are appended to its file. */
 const PARTITION_BUFFER = 64 << 10;
 
@@ -41,7 +41,7 @@ export class ImportSorter {
   private partitions: Map<string, Partition> | undefined;
 
   constructor(indexDir: string, memoryEntries: number) {
-    this.dir = path.join(indexDir, RUNS_FOLDER, `${process.pid}-${Date.now()}`);
+    this.dir = path.join(indexDir, PARTITIONS_FOLDER, `${process.pid}-${Date.now()}`);
     this.memoryEntries = memoryEntries;
   }
 
@@ -57,7 +57,7 @@ export class ImportSorter {
     }
     this.pending.push(entry);
     if (this.pending.length > this.memoryEntries) {
-      removeStaleRuns(path.dirname(this.dir));
+      removeStalePartitions(path.dirname(this.dir));
       mkdirSync(this.dir, { recursive: true });
       this.partitions = new Map();
       for (const e of this.pending) this.toPartition(e);
@@ -181,7 +181,7 @@ function readPartition(file: string): Entry[] {
 }
 
 /** Partitions left by imports whose process is gone (killed mid-import). */
-function removeStaleRuns(parent: string): void {
+function removeStalePartitions(parent: string): void {
   let names: string[];
   try {
     names = readdirSync(parent);
