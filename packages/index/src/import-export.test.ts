@@ -141,7 +141,10 @@ describe('export', () => {
 });
 
 describe('crash safety', () => {
-  it('leaves whole batches after kill -9 mid-import, and a rerun completes it', async () => {
+  it.each([
+    { how: 'sorted in memory', memoryEntries: undefined },
+    { how: 'partitioned to files', memoryEntries: 5000 },
+  ])('leaves whole batches after kill -9 mid-import ($how), and a rerun completes it', async ({ memoryEntries }) => {
     const distEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
     expect(existsSync(distEntry), 'build @staydown/index first').toBe(true);
     const count = 60_000;
@@ -161,7 +164,8 @@ describe('crash safety', () => {
     const script = `
       const { openIndex, importFile } = await import(${JSON.stringify(pathToFileURL(distEntry).href)});
       const index = await openIndex(${JSON.stringify(dir)});
-      await importFile(index, ${JSON.stringify(list)}, { batchSize: ${batchSize}, onProgress: (p) => console.log('committed', p.added) });
+      await importFile(index, ${JSON.stringify(list)}, { batchSize: ${batchSize}, memoryEntries: ${memoryEntries},
+        onProgress: (p) => p.phase === 'write' && console.log('committed', p.added) });
       console.log('done');`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -176,6 +180,9 @@ describe('crash safety', () => {
       child.on('exit', () => resolve());
     });
     expect(child.signalCode).toBe('SIGKILL');
+    // A partitioned import leaves its files behind; the next import (of any size) removes them.
+    const partitions = path.join(dir, 'import-partitions');
+    expect(existsSync(partitions)).toBe(memoryEntries !== undefined);
 
     const index = await openIndex(dir);
     const committed = index.stats().totalEntries;
@@ -190,6 +197,7 @@ describe('crash safety', () => {
       expect(found).toBe(stored.has(lines[i]) ? 1 : 0);
     }
     const rerun = await importFile(index, list);
+    expect(existsSync(partitions)).toBe(false);
     expect(rerun).toMatchObject({ added: count - committed, existing: committed, rejected: 0 });
     expect(index.stats().totalEntries).toBe(count);
     expect(index.search('pdq', lines[count - 1], { maxDistance: 0 }).matches).toHaveLength(1);

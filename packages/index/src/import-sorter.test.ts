@@ -60,17 +60,21 @@ describe('ImportSorter', () => {
     expect(existsSync(path.join(dir, 'import-partitions'))).toBe(false);
   });
 
-  it('removes the files an import killed mid-way left behind, and keeps those of live imports', () => {
+  it('removes the files imports killed mid-way left behind, even when it sorts in memory; keeps live ones', () => {
     const dir = mkdtempSync(path.join(tmp, 'db-'));
     const dead = path.join(dir, 'import-partitions', '999999999-1'); // no such process
     const live = path.join(dir, 'import-partitions', `${process.ppid}-1`);
     mkdirSync(dead, { recursive: true });
     mkdirSync(live, { recursive: true });
-    const sorter = new ImportSorter(dir, 0);
-    sorter.add({ signal: 'pdq', hash: '00'.repeat(32), list: 'a', label: null, ref: null, addedAt: 'x', source: null });
+    const sorter = new ImportSorter(dir, 1000);
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(live)).toBe(true);
+    sorter.add({ signal: 'pdq', hash: '00'.repeat(32), list: 'a', label: null, ref: null, addedAt: 'x', source: null });
+    expect(sorter.spilled).toBe(false);
     sorter.dispose();
     expect(existsSync(live)).toBe(true);
+    rmSync(live, { recursive: true });
+    new ImportSorter(dir, 1000).dispose();
+    expect(existsSync(path.join(dir, 'import-partitions'))).toBe(false);
   });
 });

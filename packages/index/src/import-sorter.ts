@@ -43,6 +43,9 @@ export class ImportSorter {
   constructor(indexDir: string, memoryEntries: number) {
     this.dir = path.join(indexDir, PARTITIONS_FOLDER, `${process.pid}-${Date.now()}`);
     this.memoryEntries = memoryEntries;
+    // Every import clears what killed ones left (a 10 M import leaves about 800 MB), even one
+    // small enough to sort in memory.
+    removeStalePartitions(path.dirname(this.dir));
   }
 
   /** Whether entries went to partition files (the import did not fit in memory). */
@@ -57,7 +60,6 @@ export class ImportSorter {
     }
     this.pending.push(entry);
     if (this.pending.length > this.memoryEntries) {
-      removeStalePartitions(path.dirname(this.dir));
       mkdirSync(this.dir, { recursive: true });
       this.partitions = new Map();
       for (const e of this.pending) this.toPartition(e);
@@ -194,6 +196,9 @@ function removeStalePartitions(parent: string): void {
       rmSync(path.join(parent, name), { recursive: true, force: true });
     }
   }
+  try {
+    rmdirSync(parent); // only when nothing is left in it
+  } catch {}
 }
 
 function isRunning(pid: number): boolean {
