@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hammingDistance } from '@staydown/core';
@@ -212,6 +212,18 @@ describe('HammingTable: exactly the brute-force result set', () => {
       expect(searchAll(loaded!.table, query, r).got).toEqual(bruteForce(records, count, query, r));
     }
     expect(loaded!.table.denseCount).toBe(table.denseCount);
+    expect(loaded?.extra).toBeUndefined();
+    // The owner's bytes after the table come back with it; cut short, the snapshot is refused.
+    const extra = Uint8Array.from({ length: 1001 }, (_, i) => i & 0xff);
+    table.writeSnapshot(file, 43, 'pdq', extra);
+    const withExtra = HammingTable.readSnapshot(file);
+    expect(withExtra?.header).toMatchObject({ generation: 43, extraBytes: 1001 });
+    expect(withExtra?.extra).toEqual(extra);
+    expect(searchAll(withExtra!.table, records.subarray(0, 32), 31).got).toEqual(
+      bruteForce(records, count, records.subarray(0, 32), 31),
+    );
+    truncateSync(file, statSync(file).size - 1);
+    expect(HammingTable.readSnapshot(file)).toBeUndefined();
     writeFileSync(file, Buffer.from('SDMIH002'));
     expect(HammingTable.readSnapshot(file)).toBeUndefined();
     expect(HammingTable.readSnapshot(path.join(tmp, 'missing.snap'))).toBeUndefined();

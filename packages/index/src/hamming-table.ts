@@ -118,6 +118,11 @@ export interface TableHeader {
   heavy: number;
   /** Bytes per id in the tables' id arrays (3 or 4). */
   idBytes: number;
+  /**
+   * Bytes the owner appended after the table (per-record data in the table's id order, so it
+   * is only valid with this very table); absent or 0 in snapshots without any.
+   */
+  extraBytes?: number;
 }
 
 /** 003: the dense block is ordered by popcount. */
@@ -581,8 +586,11 @@ export class HammingTable {
     return true;
   }
 
-  /** Writes the table to `path` atomically (temporary file, fsync, rename). */
-  writeSnapshot(path: string, generation: number, signal: string): void {
+  /**
+   * Writes the table to `path` atomically (temporary file, fsync, rename), followed by the
+   * owner's `extra` bytes, which readSnapshot hands back with this same table.
+   */
+  writeSnapshot(path: string, generation: number, signal: string, extra?: Uint8Array): void {
     const header: TableHeader = {
       bits: this.bits,
       count: this.count,
@@ -593,6 +601,7 @@ export class HammingTable {
       densePopStarts: [...this.densePopStarts],
       heavy: this.heavy,
       idBytes: this.idBytes,
+      extraBytes: extra?.byteLength ?? 0,
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
     const head = Buffer.alloc(align8(MAGIC.length + 4 + json.length));
@@ -611,6 +620,7 @@ export class HammingTable {
           HammingTable.bodyBytes(this.count, this.lengths, this.idBytes, this.dense),
         ),
       );
+      if (extra && extra.byteLength > 0) writeAll(fd, extra);
       fsyncSync(fd);
     } catch (error) {
       closeSync(fd);
@@ -646,6 +656,8 @@ export class HammingTable {
       if (starts.some((v, i) => !Number.isInteger(v) || v < 0 || (i > 0 && v < starts[i - 1]))) return undefined;
       if (header.idBytes !== 3 && header.idBytes !== 4) return undefined;
       if (header.idBytes === 3 && header.count > 1 << 24) return undefined;
+      header.extraBytes ??= 0;
+      if (!Number.isSafeInteger(header.extraBytes) || header.extraBytes < 0) return undefined;
       return { header, dataAt: align8(fixed.length + len) };
     } catch {
       return undefined;
@@ -655,22 +667,28 @@ export class HammingTable {
   }
 
   /** Loads a snapshot written by writeSnapshot; undefined when missing, truncated or foreign. */
-  static readSnapshot(path: string): { table: HammingTable; header: TableHeader } | undefined {
+  static readSnapshot(
+    path: string,
+  ): { table: HammingTable; header: TableHeader; extra: Uint8Array | undefined } | undefined {
     const head = HammingTable.readHeader(path);
     if (!head) return undefined;
     const { header, dataAt } = head;
     const { count, lengths, bits, dense, heavy, idBytes, densePopStarts } = header;
     if (lengths.some((len) => !Number.isInteger(len) || len < 1 || len > MAX_SUBSTRING_BITS)) return undefined;
     const bodyBytes = HammingTable.bodyBytes(count, lengths, idBytes, dense);
-    if (statSync(path).size !== dataAt + bodyBytes) return undefined;
+    const extraBytes = header.extraBytes ?? 0;
+    if (statSync(path).size !== dataAt + bodyBytes + extraBytes) return undefined;
     const memory = createMemory(SCRATCH_BYTES + bodyBytes);
+    const extra = extraBytes > 0 ? new Uint8Array(extraBytes) : undefined;
     const fd = openSync(path, 'r');
     try {
       readAll(fd, new Uint8Array(memory.buffer, SCRATCH_BYTES, bodyBytes), dataAt);
+      if (extra) readAll(fd, extra, dataAt + bodyBytes);
     } finally {
       closeSync(fd);
     }
-    return { table: new HammingTable(bits, count, lengths, memory, idBytes, heavy, dense, densePopStarts), header };
+    const table = new HammingTable(bits, count, lengths, memory, idBytes, heavy, dense, densePopStarts);
+    return { table, header, extra };
   }
 }
 

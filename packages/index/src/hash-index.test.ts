@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hexHammingDistance } from '@staydown/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type EntryInput, type MatchResult, openIndex } from './hash-index.js';
+import { importFile } from './import.js';
 import { nearRecord, prng, recordHex, syntheticRecords } from './test-data.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-index-'));
@@ -70,6 +71,90 @@ describe('HashIndex: exact against brute force through adds, removes and reopeni
         index = await openIndex(dir); // from the snapshot
         check(index);
         expect(index.stats().totalEntries).toBe(model.size);
+        await index.close();
+      }),
+      { numRuns: 3 },
+    );
+  });
+});
+
+describe('HashIndex: what a match says of an entry (list, label, ref) is what the store holds', () => {
+  type Index = Awaited<ReturnType<typeof openIndex>>;
+  const full = (m: { hash: string; list: string; label: string | null; ref: string | null; distance: number }) =>
+    `${m.hash}|${m.list}|${m.label}|${m.ref}|${m.distance}`;
+
+  // The truth: every entry in the store, compared by brute force. Matches answered from the
+  // in-memory facts and those read from the store must both agree with it.
+  function expectStoreTruth(index: Index, queries: string[], r: number): void {
+    const entries = [...index.entries({ signal: 'pdq' })];
+    for (const q of queries) {
+      const want = entries
+        .map((e) => ({ ...e, distance: hexHammingDistance(e.hash, q) }))
+        .filter((e) => e.distance <= r)
+        .map(full)
+        .sort();
+      expect(index.search('pdq', q, { maxDistance: r }).matches.map(full).sort()).toEqual(want);
+    }
+  }
+
+  it('through adds, second lists, removes, imports, reopening and a rebuild', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
+        const dir = freshDir();
+        const rand = prng(seed);
+        const count = 6000;
+        const records = syntheticRecords({ count, seed, clustered: 0.5, maxFlips: 6 });
+        const hash = (i: number) => recordHex(records, i);
+        const labels = ['A', 'B', null];
+        // Few distinct labels, and refs that are mostly absent but sometimes one per entry.
+        const entry = (i: number, list: string): EntryInput => ({
+          signal: 'pdq',
+          hash: hash(i),
+          list,
+          label: labels[Math.floor(rand() * labels.length)],
+          ref: rand() < 0.2 ? `case-${Math.floor(rand() * 1e6)}` : null,
+        });
+        const queries = () =>
+          Array.from({ length: 4 }, () =>
+            Buffer.from(nearRecord(records, Math.floor(rand() * count), Math.floor(rand() * 8), rand)).toString('hex'),
+          );
+        const r = 24;
+
+        let index = await openIndex(dir);
+        index.add(Array.from({ length: 4800 }, (_, i) => entry(i, rand() < 0.7 ? 'police' : 'partner')));
+        expectStoreTruth(index, queries(), r); // tables and facts built from the store
+        // New hashes into the delta; held hashes into a second list; a hash+list already there.
+        index.add([
+          ...Array.from({ length: 300 }, (_, i) => entry(4800 + i, 'police')),
+          ...Array.from({ length: 100 }, () => entry(Math.floor(rand() * 5100), 'hotline')),
+          entry(0, 'police'),
+        ]);
+        expectStoreTruth(index, queries(), r);
+        // Remove one of a hash's entries (its other entry must still match) and whole hashes.
+        const held = [...index.entries({ signal: 'pdq' })];
+        index.remove(held.filter(() => rand() < 0.1));
+        expectStoreTruth(index, queries(), r);
+        // An import: new hashes, hashes held in another list, and lines already imported.
+        const lines = ['signal,hash,list,label,ref'];
+        for (let i = 5100; i < count; i++) lines.push(`pdq,${hash(i)},imported,${rand() < 0.5 ? 'A' : ''},`);
+        for (let i = 0; i < 200; i++) lines.push(`pdq,${hash(Math.floor(rand() * 5100))},imported,B,ref-${i}`);
+        for (let i = 5100; i < 5200; i++) lines.push(`pdq,${hash(i)},imported,,`);
+        const file = path.join(tmp, `facts-${seed}.csv`);
+        writeFileSync(file, `${lines.join('\n')}\n`);
+        await importFile(index, file, { batchSize: 500 });
+        expectStoreTruth(index, queries(), r);
+        await importFile(index, file); // again: nothing new
+        expectStoreTruth(index, queries(), r);
+        await index.close();
+
+        index = await openIndex(dir); // tables and facts from the snapshot
+        expectStoreTruth(index, queries(), r);
+        index.remove([...index.entries({ signal: 'pdq' })].filter(() => rand() < 0.05));
+        expectStoreTruth(index, queries(), r);
+        await index.close();
+
+        index = await openIndex(dir, { snapshots: false }); // rebuilt from the store
+        expectStoreTruth(index, queries(), r);
         await index.close();
       }),
       { numRuns: 3 },

@@ -1,4 +1,5 @@
 import { ErrorCodes, getSignal, listSignals, type SignalType, StaydownError } from '@staydown/core';
+import type { EntryFacts, HitFacts } from './entry-facts.js';
 import { type IndexOptions, resolveIndexOptions } from './options.js';
 import { SignalSpace } from './signal-space.js';
 import { type Entry, type EntryKey, IndexStore, type ListSettings, validateListName } from './store.js';
@@ -153,7 +154,7 @@ export class HashIndex {
     const threshold = (list: ListView) =>
       type.kind === 'exact' ? 0 : (fixed ?? list.thresholds[type.name] ?? type.defaultThreshold);
 
-    const hits: Array<{ entry: Entry; distance: number }> = [];
+    const hits: Hit[] = [];
     // With a few lists to look in, each found hash costs one key lookup per list; with many,
     // one range read of all its entries.
     const enabled = [...lists].filter(([, l]) => l.enabled).map(([name]) => name);
@@ -174,10 +175,21 @@ export class HashIndex {
       for (const list of lists.values()) if (list.enabled) radius = Math.max(radius, threshold(list));
       if (radius >= 0) {
         const seen = new Set<string>();
-        const onHit = (found: string, distance: number) => {
+        const onHit = (found: string, distance: number, facts: HitFacts | undefined) => {
           if (seen.has(found)) return;
           seen.add(found);
-          collect(found, distance);
+          if (facts === undefined) {
+            collect(found, distance);
+            return;
+          }
+          // The hash's only entry, known in memory: no store read.
+          const list = lists.get(facts.list);
+          if (list?.enabled && distance <= threshold(list)) {
+            hits.push({
+              entry: { signal: type.name, hash: found, list: facts.list, label: facts.label, ref: facts.ref },
+              distance,
+            });
+          }
         };
         this.space(type).search(hash, radius, onHit, options.strategy === 'scan');
       }
@@ -218,7 +230,22 @@ export class HashIndex {
       const space = this.spaces.get(signal);
       if (!space) continue;
       if (space.generation === g.before) {
-        space.addHashes(outcome.newHashes.get(signal) ?? []);
+        const newHashes = new Set(outcome.newHashes.get(signal));
+        // Facts only for a new hash this call brought once; any other hash of the call may now
+        // have another entry, so its facts are forgotten (read from the store instead).
+        const onlyOnce = new Map<string, Entry | undefined>();
+        for (const e of normalized) {
+          if (e.signal !== signal) continue;
+          onlyOnce.set(e.hash, onlyOnce.has(e.hash) ? undefined : e);
+        }
+        const added: Array<{ hash: string; facts: HitFacts | undefined }> = [];
+        const touched: string[] = [];
+        for (const [hash, e] of onlyOnce) {
+          if (newHashes.has(hash)) added.push({ hash, facts: e && { list: e.list, label: e.label, ref: e.ref } });
+          else touched.push(hash);
+        }
+        space.forgetFacts(touched);
+        space.addHashes(added);
         space.generation = g.after;
       }
     }
@@ -237,10 +264,17 @@ export class HashIndex {
     added: number;
     existing: number;
     generations: Map<string, { before: number; after: number }>;
+    /** With `inKeyOrder`: per entry, 1 when this write stored it. */
+    stored: Uint8Array | undefined;
   } {
     this.assertOpen();
     const outcome = this.store.write(entries, () => false, options);
-    return { added: outcome.added, existing: outcome.existing, generations: outcome.generations };
+    return {
+      added: outcome.added,
+      existing: outcome.existing,
+      generations: outcome.generations,
+      stored: outcome.stored,
+    };
   }
 
   /**
@@ -251,7 +285,14 @@ export class HashIndex {
    * refresh() then rebuilds it from the store.
    * @internal
    */
-  applyImport(signal: string, from: number, to: number, records: Uint8Array, count: number): boolean {
+  applyImport(
+    signal: string,
+    from: number,
+    to: number,
+    records: Uint8Array,
+    count: number,
+    facts?: { facts: EntryFacts; stored: Uint8Array },
+  ): boolean {
     this.assertOpen();
     const type = getSignal(signal);
     if (type.kind !== 'perceptual') return false;
@@ -264,7 +305,7 @@ export class HashIndex {
       base = SignalSpace.fromSnapshot(this.dir, type, from);
       if (!base) return false;
     }
-    this.spaces.set(type.name, SignalSpace.extended(type, base, records, count, to));
+    this.spaces.set(type.name, SignalSpace.extended(type, base, records, count, to, facts));
     return true;
   }
 
@@ -275,11 +316,14 @@ export class HashIndex {
       return { signal: type.name, hash: type.normalize(k.hash), list: validateListName(k.list) };
     });
     const { removed, generations } = this.store.remove(normalized);
-    // A removed hash stays in the tables until the next rebuild; results are read back from
-    // the store, so it can no longer match.
+    // A removed hash stays in the tables until the next rebuild; its facts are forgotten, so
+    // results are read back from the store and it can no longer match.
     for (const [signal, g] of generations) {
       const space = this.spaces.get(signal);
-      if (space && space.generation === g.before) space.generation = g.after;
+      if (space && space.generation === g.before) {
+        space.forgetFacts(normalized.filter((k) => k.signal === signal).map((k) => k.hash));
+        space.generation = g.after;
+      }
     }
     return removed;
   }
@@ -430,7 +474,13 @@ function emptyToNull(value: string | null | undefined): string | null {
   return value === undefined || value === null || value === '' ? null : String(value);
 }
 
-function splitByAllowLists(hits: Array<{ entry: Entry; distance: number }>, lists: Map<string, ListView>): MatchResult {
+/** A found entry: what a match reports of it. */
+interface Hit {
+  entry: Pick<Entry, 'signal' | 'hash' | 'list' | 'label' | 'ref'>;
+  distance: number;
+}
+
+function splitByAllowLists(hits: Hit[], lists: Map<string, ListView>): MatchResult {
   const result: MatchResult = { matches: [], suppressed: [], allowedBy: [] };
   let nearestAllowed = Number.POSITIVE_INFINITY;
   for (const { entry, distance } of hits) {
@@ -451,7 +501,7 @@ function splitByAllowLists(hits: Array<{ entry: Entry; distance: number }>, list
   return result;
 }
 
-function toMatch(entry: Entry, distance: number): Match {
+function toMatch(entry: Hit['entry'], distance: number): Match {
   return {
     signal: entry.signal,
     hash: entry.hash,

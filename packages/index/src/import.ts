@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, getSignal, type SignalType, StaydownError, toStaydownError } from '@staydown/core';
+import { EntryFacts } from './entry-facts.js';
 import { formatFromPath, type ListFormat, openFile, type RawError, type RawRow, readRowBatches } from './formats.js';
 import { RECORD_BYTES } from './hamming-table.js';
 import { type HashIndex, normalizeEntry } from './hash-index.js';
@@ -147,7 +148,9 @@ export async function importFile(index: HashIndex, file: string, options: Import
     // signal whose starting tables are not at hand (or that another writer touched meanwhile)
     // is rebuilt from the store by refresh().
     for (const [signal, h] of imported) {
-      if (h.from !== undefined && !h.interleaved) index.applyImport(signal, h.from, h.to, h.records, h.count);
+      if (h.from !== undefined && !h.interleaved) {
+        index.applyImport(signal, h.from, h.to, h.records, h.count, { facts: h.facts, stored: h.stored });
+      }
     }
     imported.clear();
     index.refresh();
@@ -165,6 +168,9 @@ interface ImportedHashes {
   records: Uint8Array;
   view: Buffer;
   count: number;
+  /** Per record: the facts of its entry, and 1 when this import stored that entry. */
+  facts: EntryFacts;
+  stored: Uint8Array;
   /** Generation before the first batch that changed the signal, and after the last. */
   from: number | undefined;
   to: number;
@@ -172,14 +178,21 @@ interface ImportedHashes {
   interleaved: boolean;
 }
 
-function appendRecord(h: ImportedHashes, hex: string): void {
+function appendRecord(h: ImportedHashes, entry: Entry, stored: boolean): void {
   if ((h.count + 1) * RECORD_BYTES > h.records.length) {
     const bigger = new Uint8Array(Math.max(h.records.length * 2, 1 << 16));
     bigger.set(h.records);
     h.records = bigger;
     h.view = Buffer.from(bigger.buffer, bigger.byteOffset, bigger.byteLength);
+    const flags = new Uint8Array(bigger.length / RECORD_BYTES);
+    flags.set(h.stored);
+    h.stored = flags;
   }
-  h.view.write(hex, h.count * RECORD_BYTES, RECORD_BYTES, 'hex');
+  h.view.write(entry.hash, h.count * RECORD_BYTES, RECORD_BYTES, 'hex');
+  if (stored) {
+    h.stored[h.count] = 1;
+    h.facts.setFields(h.count, entry.list, entry.label, entry.ref);
+  }
   h.count++;
 }
 
@@ -277,14 +290,24 @@ function writeSorted(
     report.added += outcome.added;
     report.existing += outcome.existing;
     written += batch.length;
-    for (const entry of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const entry = batch[i];
       let h = imported.get(entry.signal);
       if (h === undefined) {
         if (getSignal(entry.signal).kind !== 'perceptual') continue;
-        h = { records: new Uint8Array(0), view: Buffer.alloc(0), count: 0, from: undefined, to: 0, interleaved: false };
+        h = {
+          records: new Uint8Array(0),
+          view: Buffer.alloc(0),
+          count: 0,
+          facts: new EntryFacts(),
+          stored: new Uint8Array(0),
+          from: undefined,
+          to: 0,
+          interleaved: false,
+        };
         imported.set(entry.signal, h);
       }
-      appendRecord(h, entry.hash);
+      appendRecord(h, entry, outcome.stored?.[i] === 1);
     }
     for (const [signal, g] of outcome.generations) {
       const h = imported.get(signal);

@@ -1,6 +1,7 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, type SignalType, StaydownError } from '@staydown/core';
+import { EntryFacts, type HitFacts } from './entry-facts.js';
 import { HammingTable, LinearStore, RECORD_BYTES } from './hamming-table.js';
 import type { IndexStore } from './store.js';
 
@@ -8,19 +9,29 @@ import type { IndexStore } from './store.js';
  * The in-memory search structure of one perceptual signal: a frozen multi-index table of its
  * distinct hashes plus a small linearly scanned store of hashes added since. It knows the
  * store generation it reflects; when another writer moves the generation on, it is rebuilt.
+ * Beside each record it holds the facts of the hash's only entry, when only one holds it
+ * (entry-facts.ts), ids 0…table.count − 1 for the table and on from there for the delta.
  */
 export class SignalSpace {
   readonly signal: SignalType;
   private table: HammingTable;
   private delta = new LinearStore();
+  private facts: EntryFacts;
   generation: number;
   /** The generation of the snapshot on disk (-1: none written by us). */
   private snapshotGeneration: number;
   readonly loadedFrom: 'snapshot' | 'store';
 
-  private constructor(signal: SignalType, table: HammingTable, generation: number, from: 'snapshot' | 'store') {
+  private constructor(
+    signal: SignalType,
+    table: HammingTable,
+    generation: number,
+    from: 'snapshot' | 'store',
+    facts: EntryFacts,
+  ) {
     this.signal = signal;
     this.table = table;
+    this.facts = facts;
     this.generation = generation;
     this.snapshotGeneration = from === 'snapshot' ? generation : -1;
     this.loadedFrom = from;
@@ -46,22 +57,25 @@ export class SignalSpace {
       if (head && head.header.generation === generation && head.header.signal === signal.name) {
         const snap = HammingTable.readSnapshot(file);
         if (snap && snap.table.bits === signal.bits) {
-          return new SignalSpace(signal, snap.table, generation, 'snapshot');
+          return new SignalSpace(signal, snap.table, generation, 'snapshot', snapshotFacts(snap));
         }
       }
     }
     let records = new Uint8Array(RECORD_BYTES * 1024);
     let count = 0;
-    for (const hash of store.distinctHashes(signal.name)) {
+    const facts = new EntryFacts();
+    for (const { hash, facts: only } of store.hashesWithFacts(signal.name)) {
       if ((count + 1) * RECORD_BYTES > records.length) {
         const bigger = new Uint8Array(records.length * 2);
         bigger.set(records);
         records = bigger;
       }
       writeRecord(records, count * RECORD_BYTES, hash);
+      facts.set(count, only);
       count++;
     }
-    const space = new SignalSpace(signal, HammingTable.build(records, count, signal.bits), generation, 'store');
+    const table = HammingTable.build(records, count, signal.bits);
+    const space = new SignalSpace(signal, table, generation, 'store', facts);
     if (useSnapshot && !store.readOnly) space.saveSnapshot(store.dir);
     return space;
   }
@@ -76,7 +90,7 @@ export class SignalSpace {
     if (!head || head.header.generation !== generation || head.header.signal !== signal.name) return undefined;
     const snap = HammingTable.readSnapshot(file);
     if (!snap || snap.table.bits !== signal.bits) return undefined;
-    return new SignalSpace(signal, snap.table, generation, 'snapshot');
+    return new SignalSpace(signal, snap.table, generation, 'snapshot', snapshotFacts(snap));
   }
 
   /**
@@ -84,6 +98,9 @@ export class SignalSpace {
    * `base` (the space at the generation the import started from; none for an empty signal)
    * plus `added` records (`count` × 32 bytes, duplicates allowed), each once. The import wrote
    * every one of those hashes, so this holds the same hashes a rebuild from the store would.
+   *
+   * `addedFacts` tells, per added record, whether the import stored its entry (`stored`) and
+   * that entry's facts. Without it every record of the import is marked unknown.
    */
   static extended(
     signal: SignalType,
@@ -91,21 +108,41 @@ export class SignalSpace {
     added: Uint8Array,
     count: number,
     generation: number,
+    addedFacts?: { facts: EntryFacts; stored: Uint8Array },
   ): SignalSpace {
     const baseCount = base ? base.table.count + base.delta.count : 0;
     const records = new Uint8Array(Math.max(1, baseCount + count) * RECORD_BYTES);
     const seen = new RecordSet(records, baseCount + count);
+    const facts = new EntryFacts(baseCount + count);
     let n = 0;
-    const keep = (from: Uint8Array, at: number) => {
+    /** Adds the record unless an equal one is in; returns -1, or the equal record's id. */
+    const keep = (from: Uint8Array, at: number): number => {
       records.set(from.subarray(at, at + RECORD_BYTES), n * RECORD_BYTES);
-      if (seen.add(n)) n++;
+      const equal = seen.add(n);
+      if (equal < 0) n++;
+      return equal;
     };
     if (base) {
-      for (let i = 0; i < base.table.count; i++) keep(base.table.record(i), 0);
-      for (let i = 0; i < base.delta.count; i++) keep(base.delta.record(i), 0);
+      const baseIds = base.table.count + base.delta.count;
+      for (let i = 0; i < baseIds; i++) {
+        const record = i < base.table.count ? base.table.record(i) : base.delta.record(i - base.table.count);
+        const id = n;
+        if (keep(record, 0) < 0) facts.copy(base.facts, i, id);
+      }
     }
-    for (let i = 0; i < count; i++) keep(added, i * RECORD_BYTES);
-    return new SignalSpace(signal, HammingTable.build(records, n, signal.bits), generation, 'store');
+    for (let i = 0; i < count; i++) {
+      const id = n;
+      const equal = keep(added, i * RECORD_BYTES);
+      const stored = addedFacts !== undefined && addedFacts.stored[i] === 1;
+      if (equal < 0) {
+        // A new hash: its facts are those of the entry that brought it, if this write stored it.
+        facts.set(id, stored ? addedFacts?.facts.get(i) : undefined);
+      } else if (stored || addedFacts === undefined) {
+        // One more entry for a hash already held: it no longer has one entry only.
+        facts.set(equal, undefined);
+      }
+    }
+    return new SignalSpace(signal, HammingTable.build(records, n, signal.bits), generation, 'store', facts);
   }
 
   get size(): number {
@@ -113,25 +150,41 @@ export class SignalSpace {
   }
 
   get memoryBytes(): number {
-    return this.table.memoryBytes + this.delta.memoryBytes;
+    return this.table.memoryBytes + this.delta.memoryBytes + this.facts.memoryBytes;
   }
 
   get substrings(): number {
     return this.table.lengths.length;
   }
 
-  /** Adds hashes that no entry held before (the caller knows from the store write). */
-  addHashes(hashes: readonly string[]): void {
+  /**
+   * Adds hashes that no entry held before (the caller knows from the store write), each with
+   * the facts of its one entry, or undefined when the write gave it several.
+   */
+  addHashes(hashes: ReadonlyArray<{ hash: string; facts: HitFacts | undefined }>): void {
     const record = new Uint8Array(RECORD_BYTES);
-    for (const hash of hashes) {
+    for (const { hash, facts } of hashes) {
       record.fill(0);
       writeRecord(record, 0, hash);
-      this.delta.append(record);
+      const id = this.table.count + this.delta.append(record);
+      this.facts.set(id, facts);
     }
     // Scanning the delta costs ~3 ns per hash per query: fold it into the table before it matters.
     if (this.delta.count > Math.max(4096, this.table.count / 16)) this.merge();
   }
 
+  /** Marks held hashes as having more than one entry now (a write added another list's). */
+  forgetFacts(hashes: Iterable<string>): void {
+    const query = new Uint8Array(RECORD_BYTES);
+    for (const hash of hashes) {
+      query.fill(0);
+      writeRecord(query, 0, hash);
+      this.table.search(query, 0, (id) => this.facts.set(id, undefined));
+      this.delta.search(query, 0, (id) => this.facts.set(this.table.count + id, undefined));
+    }
+  }
+
+  /** Merging keeps ids (the table's records first, then the delta's), so the facts stay put. */
   private merge(): void {
     const count = this.table.count + this.delta.count;
     const records = new Uint8Array(count * RECORD_BYTES);
@@ -141,19 +194,25 @@ export class SignalSpace {
     this.delta = new LinearStore();
   }
 
-  /** Calls onHit(hex, distance) for every stored hash within maxDistance (a hash may repeat). */
+  /**
+   * Calls onHit(hex, distance, facts) for every stored hash within maxDistance (a hash may
+   * repeat); `facts` when the hash's only entry is known here, else undefined.
+   */
   search(
     hex: string,
     maxDistance: number,
-    onHit: (hash: string, distance: number) => void,
+    onHit: (hash: string, distance: number, facts: HitFacts | undefined) => void,
     forceScan = false,
   ): 'index' | 'scan' {
     const query = new Uint8Array(RECORD_BYTES);
     writeRecord(query, 0, hex);
     const hexChars = this.signal.bits / 4;
-    const report = (id: number, d: number) => onHit(readHex(this.table.record(id), hexChars), d);
+    const report = (id: number, d: number) => onHit(readHex(this.table.record(id), hexChars), d, this.facts.get(id));
     const mode = this.table.search(query, maxDistance, report, forceScan);
-    this.delta.search(query, maxDistance, (id, d) => onHit(readHex(this.delta.record(id), hexChars), d));
+    const base = this.table.count;
+    this.delta.search(query, maxDistance, (id, d) =>
+      onHit(readHex(this.delta.record(id), hexChars), d, this.facts.get(base + id)),
+    );
     return mode;
   }
 
@@ -161,7 +220,12 @@ export class SignalSpace {
   saveSnapshot(dir: string): void {
     if (this.snapshotGeneration === this.generation && this.delta.count === 0) return;
     if (this.delta.count > 0) this.merge();
-    this.table.writeSnapshot(SignalSpace.snapshotPath(dir, this.signal.name), this.generation, this.signal.name);
+    this.table.writeSnapshot(
+      SignalSpace.snapshotPath(dir, this.signal.name),
+      this.generation,
+      this.signal.name,
+      this.facts.serialize(this.table.count),
+    );
     this.snapshotGeneration = this.generation;
   }
 
@@ -174,6 +238,11 @@ export class SignalSpace {
 /** Hex digits into a zero-padded 32-byte record (shorter hashes keep their distances). */
 function writeRecord(into: Uint8Array, at: number, hex: string): void {
   Buffer.from(into.buffer, into.byteOffset + at, RECORD_BYTES).write(hex, 'hex');
+}
+
+/** The facts saved with a snapshot's table, or all unknown when it has none (older snapshots). */
+function snapshotFacts(snap: { table: HammingTable; extra: Uint8Array | undefined }): EntryFacts {
+  return EntryFacts.deserialize(snap.extra, snap.table.count) ?? new EntryFacts(snap.table.count);
 }
 
 function readHex(record: Uint8Array, hexChars: number): string {
@@ -198,8 +267,8 @@ class RecordSet {
     this.records = records;
   }
 
-  /** Adds record `id`; false when an equal record is already in the set. */
-  add(id: number): boolean {
+  /** Adds record `id`; returns -1, or the id of the equal record already in the set. */
+  add(id: number): number {
     const r = this.records;
     const at = id * RECORD_BYTES;
     let h = 0;
@@ -212,9 +281,9 @@ class RecordSet {
       const other = this.slots[slot];
       if (other === -1) {
         this.slots[slot] = id;
-        return true;
+        return -1;
       }
-      if (sameRecord(r, other * RECORD_BYTES, at)) return false;
+      if (sameRecord(r, other * RECORD_BYTES, at)) return other;
     }
   }
 }

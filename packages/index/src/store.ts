@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, StaydownError } from '@staydown/core';
 import { type Database, open, type RootDatabase } from 'lmdb';
+import type { HitFacts } from './entry-facts.js';
 
 /**
  * The durable half of the index: every entry and list setting in one LMDB environment.
@@ -76,6 +77,8 @@ export interface WriteOutcome {
   newHashes: Map<string, string[]>;
   /** Each touched signal's change counter before and after the batch. */
   generations: Map<string, { before: number; after: number }>;
+  /** With `inKeyOrder`: per batch entry, 1 when this write stored it, 0 when it was there already. */
+  stored?: Uint8Array;
 }
 
 export class IndexStore {
@@ -163,7 +166,10 @@ export class IndexStore {
       // fails (the key is not past the end) turns appending off for the rest of the batch.
       let appending = options.inKeyOrder === true;
       let previousKey = '';
-      for (const e of sorted) {
+      const storedFlags = options.inKeyOrder ? new Uint8Array(sorted.length) : undefined;
+      outcome.stored = storedFlags;
+      for (let i = 0; i < sorted.length; i++) {
+        const e = sorted[i];
         const key = entryKey(e.signal, e.hash, e.list);
         // In key order a repeated hash+list is next to its first: already stored, and an
         // append of it would fail and end appending for the rest of the batch.
@@ -197,6 +203,7 @@ export class IndexStore {
           continue;
         }
         outcome.added++;
+        if (storedFlags) storedFlags[i] = 1;
         if (isNewHash) {
           let list = outcome.newHashes.get(e.signal);
           if (!list) {
@@ -305,6 +312,28 @@ export class IndexStore {
         yield hash;
       }
     }
+  }
+
+  /**
+   * Distinct hashes of one signal, in order, each with the facts of its only entry, or
+   * undefined when several lists hold it.
+   */
+  *hashesWithFacts(signal: string): Generator<{ hash: string; facts: HitFacts | undefined }> {
+    let hash = '';
+    let facts: HitFacts | undefined;
+    let entries = 0;
+    for (const { key, value } of this.entries.getRange({ start: `${signal}${SEP}`, end: `${signal}${AFTER_SEP}` })) {
+      const at = key.indexOf(SEP, signal.length + 1);
+      const h = key.slice(signal.length + 1, at);
+      if (h !== hash) {
+        if (entries > 0) yield { hash, facts: entries === 1 ? facts : undefined };
+        hash = h;
+        entries = 0;
+      }
+      entries++;
+      facts = { list: key.slice(at + 1), label: value[0], ref: value[1] };
+    }
+    if (entries > 0) yield { hash, facts: entries === 1 ? facts : undefined };
   }
 
   /** Entry counts per list and signal. */
