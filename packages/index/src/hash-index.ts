@@ -151,50 +151,54 @@ export class HashIndex {
     if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed > type.bits)) {
       throw new StaydownError(ErrorCodes.INVALID_OPTION, `maxDistance must be an integer 0–${type.bits}, got ${fixed}`);
     }
-    const threshold = (list: ListView) =>
-      type.kind === 'exact' ? 0 : (fixed ?? list.thresholds[type.name] ?? type.defaultThreshold);
+    // Each enabled list's largest distance, resolved once per call rather than per hit.
+    const limits = new Map<string, number>();
+    let anyAllow = false;
+    for (const [name, list] of lists) {
+      if (!list.enabled) continue;
+      limits.set(name, type.kind === 'exact' ? 0 : (fixed ?? list.thresholds[type.name] ?? type.defaultThreshold));
+      anyAllow ||= list.allow;
+    }
 
-    const hits: Hit[] = [];
+    const hits: Match[] = [];
     // With a few lists to look in, each found hash costs one key lookup per list; with many,
     // one range read of all its entries.
-    const enabled = [...lists].filter(([, l]) => l.enabled).map(([name]) => name);
+    const enabled = [...limits.keys()];
     const read =
       enabled.length <= POINT_LOOKUP_LISTS
         ? (found: string) => this.store.entriesInLists(type.name, found, enabled)
         : (found: string) => this.store.entriesForHash(type.name, found);
     const collect = (found: string, distance: number) => {
       for (const entry of read(found)) {
-        const list = lists.get(entry.list);
-        if (list?.enabled && distance <= threshold(list)) hits.push({ entry, distance });
+        const limit = limits.get(entry.list);
+        if (limit !== undefined && distance <= limit) hits.push(toMatch(entry, distance));
       }
     };
     if (type.kind === 'exact') {
       collect(hash, 0);
-    } else {
-      let radius = -1;
-      for (const list of lists.values()) if (list.enabled) radius = Math.max(radius, threshold(list));
-      if (radius >= 0) {
-        const seen = new Set<string>();
-        const onHit = (found: string, distance: number, facts: HitFacts | undefined) => {
+    } else if (limits.size > 0) {
+      const radius = Math.max(...limits.values());
+      const space = this.space(type);
+      // Only a hash removed from the tables and added again can be found twice.
+      const seen = space.mayRepeat ? new Set<string>() : undefined;
+      const onHit = (found: string, distance: number, facts: HitFacts | undefined) => {
+        if (seen) {
           if (seen.has(found)) return;
           seen.add(found);
-          if (facts === undefined) {
-            collect(found, distance);
-            return;
-          }
-          // The hash's only entry, known in memory: no store read.
-          const list = lists.get(facts.list);
-          if (list?.enabled && distance <= threshold(list)) {
-            hits.push({
-              entry: { signal: type.name, hash: found, list: facts.list, label: facts.label, ref: facts.ref },
-              distance,
-            });
-          }
-        };
-        this.space(type).search(hash, radius, onHit, options.strategy === 'scan');
-      }
+        }
+        if (facts === undefined) {
+          collect(found, distance);
+          return;
+        }
+        // The hash's only entry, known in memory: no store read.
+        const limit = limits.get(facts.list);
+        if (limit !== undefined && distance <= limit) {
+          hits.push({ signal: type.name, hash: found, list: facts.list, label: facts.label, ref: facts.ref, distance });
+        }
+      };
+      space.search(hash, radius, onHit, options.strategy === 'scan');
     }
-    return splitByAllowLists(hits, lists);
+    return splitByAllowLists(hits, lists, anyAllow);
   }
 
   /** The signal's in-memory structure, (re)loaded when the store has moved on. */
@@ -474,26 +478,21 @@ function emptyToNull(value: string | null | undefined): string | null {
   return value === undefined || value === null || value === '' ? null : String(value);
 }
 
-/** A found entry: what a match reports of it. */
-interface Hit {
-  entry: Pick<Entry, 'signal' | 'hash' | 'list' | 'label' | 'ref'>;
-  distance: number;
-}
-
-function splitByAllowLists(hits: Hit[], lists: Map<string, ListView>): MatchResult {
+function splitByAllowLists(hits: Match[], lists: Map<string, ListView>, anyAllow: boolean): MatchResult {
+  if (!anyAllow) return { matches: hits.sort(byDistance), suppressed: [], allowedBy: [] };
   const result: MatchResult = { matches: [], suppressed: [], allowedBy: [] };
   let nearestAllowed = Number.POSITIVE_INFINITY;
-  for (const { entry, distance } of hits) {
-    if (lists.get(entry.list)?.allow) {
-      result.allowedBy.push(toMatch(entry, distance));
-      nearestAllowed = Math.min(nearestAllowed, distance);
+  for (const hit of hits) {
+    if (lists.get(hit.list)?.allow) {
+      result.allowedBy.push(hit);
+      nearestAllowed = Math.min(nearestAllowed, hit.distance);
     }
   }
   // A hit is suppressed when an allow-list entry is at least as close: the query is better
   // explained by the known false positive. A closer listed hash still matches.
-  for (const { entry, distance } of hits) {
-    if (lists.get(entry.list)?.allow) continue;
-    (distance >= nearestAllowed ? result.suppressed : result.matches).push(toMatch(entry, distance));
+  for (const hit of hits) {
+    if (lists.get(hit.list)?.allow) continue;
+    (hit.distance >= nearestAllowed ? result.suppressed : result.matches).push(hit);
   }
   result.matches.sort(byDistance);
   result.suppressed.sort(byDistance);
@@ -501,7 +500,7 @@ function splitByAllowLists(hits: Hit[], lists: Map<string, ListView>): MatchResu
   return result;
 }
 
-function toMatch(entry: Hit['entry'], distance: number): Match {
+function toMatch(entry: Entry, distance: number): Match {
   return {
     signal: entry.signal,
     hash: entry.hash,

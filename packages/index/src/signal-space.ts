@@ -149,6 +149,11 @@ export class SignalSpace {
     return this.table.count + this.delta.count;
   }
 
+  /** Whether search() can report a hash twice: one removed from the table and added again. */
+  get mayRepeat(): boolean {
+    return this.delta.count > 0;
+  }
+
   get memoryBytes(): number {
     return this.table.memoryBytes + this.delta.memoryBytes + this.facts.memoryBytes;
   }
@@ -206,13 +211,23 @@ export class SignalSpace {
   ): 'index' | 'scan' {
     const query = new Uint8Array(RECORD_BYTES);
     writeRecord(query, 0, hex);
-    const hexChars = this.signal.bits / 4;
-    const report = (id: number, d: number) => onHit(readHex(this.table.record(id), hexChars), d, this.facts.get(id));
+    const bytes = this.signal.bits / 8;
+    // One Buffer over the records for all hits: a hit's hex is then one slice, not two views.
+    let tableHex: Buffer | undefined;
+    const report = (id: number, d: number) => {
+      tableHex ??= recordsHex(this.table.record(0));
+      const at = id * RECORD_BYTES;
+      onHit(tableHex.toString('hex', at, at + bytes), d, this.facts.get(id));
+    };
     const mode = this.table.search(query, maxDistance, report, forceScan);
-    const base = this.table.count;
-    this.delta.search(query, maxDistance, (id, d) =>
-      onHit(readHex(this.delta.record(id), hexChars), d, this.facts.get(base + id)),
-    );
+    if (this.delta.count > 0) {
+      const base = this.table.count;
+      const deltaHex = recordsHex(this.delta.record(0));
+      this.delta.search(query, maxDistance, (id, d) => {
+        const at = id * RECORD_BYTES;
+        onHit(deltaHex.toString('hex', at, at + bytes), d, this.facts.get(base + id));
+      });
+    }
     return mode;
   }
 
@@ -245,8 +260,9 @@ function snapshotFacts(snap: { table: HammingTable; extra: Uint8Array | undefine
   return EntryFacts.deserialize(snap.extra, snap.table.count) ?? new EntryFacts(snap.table.count);
 }
 
-function readHex(record: Uint8Array, hexChars: number): string {
-  return Buffer.from(record.buffer, record.byteOffset, hexChars / 2).toString('hex');
+/** A Buffer from record 0 (`first`) to the end of its memory: record i is at i × 32. */
+function recordsHex(first: Uint8Array): Buffer {
+  return Buffer.from(first.buffer, first.byteOffset, first.buffer.byteLength - first.byteOffset);
 }
 
 /**
