@@ -147,8 +147,12 @@ export class EntryFacts {
       return undefined;
     }
     const facts = new EntryFacts(count);
-    const codes = new Uint32Array(count);
-    new Uint8Array(codes.buffer).set(bytes.subarray(4, 4 + count * 4));
+    // A view on the snapshot's bytes where aligned (as readSnapshot gives them), not a copy:
+    // at 10 M hashes a copy would leave 40 MB more resident after opening.
+    const codes =
+      (bytes.byteOffset + 4) % 4 === 0
+        ? new Uint32Array(bytes.buffer, bytes.byteOffset + 4, count)
+        : new Uint32Array(Uint8Array.from(bytes.subarray(4, 4 + count * 4)).buffer);
     for (let i = 0; i < count; i++) if (codes[i] > list.length) return undefined;
     for (const [l, label, ref] of list as Array<[string, string | null, string | null]>) {
       facts.distinct.push({ list: l, label, ref });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { hexHammingDistance } from '@staydown/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type EntryInput, type MatchResult, openIndex } from './hash-index.js';
+import { type EntryInput, type Match, type MatchResult, openIndex, sortByDistance } from './hash-index.js';
 import { importFile } from './import.js';
 import { nearRecord, prng, recordHex, syntheticRecords } from './test-data.js';
 
@@ -163,6 +163,36 @@ describe('HashIndex: what a match says of an entry (list, label, ref) is what th
         await index.close();
       }),
       { numRuns: 3 },
+    );
+  });
+});
+
+describe('sortByDistance', () => {
+  it('orders exactly as one comparison sort by distance, list, hash and signal', () => {
+    const match = fc.record({
+      signal: fc.constantFrom('pdq', 'blockhash'),
+      hash: fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 1, maxLength: 4 }),
+      list: fc.constantFrom('a', 'b', 'police'),
+      label: fc.constant(null),
+      ref: fc.constant(null),
+      distance: fc.integer({ min: 0, max: 40 }),
+    });
+    const byAll = (a: Match, b: Match) =>
+      a.distance - b.distance ||
+      (a.list < b.list ? -1 : a.list > b.list ? 1 : 0) ||
+      (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0) ||
+      (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : 0);
+    fc.assert(
+      fc.property(
+        // Long enough for the counting sort (64 and more), and short ones.
+        fc.oneof(
+          fc.uniqueArray(match, { minLength: 64, maxLength: 400, selector: (m) => `${m.signal}|${m.hash}|${m.list}` }),
+          fc.uniqueArray(match, { maxLength: 63, selector: (m) => `${m.signal}|${m.hash}|${m.list}` }),
+        ),
+        (matches) => {
+          expect(sortByDistance([...matches])).toEqual([...matches].sort(byAll));
+        },
+      ),
     );
   });
 });

@@ -479,7 +479,7 @@ function emptyToNull(value: string | null | undefined): string | null {
 }
 
 function splitByAllowLists(hits: Match[], lists: Map<string, ListView>, anyAllow: boolean): MatchResult {
-  if (!anyAllow) return { matches: hits.sort(byDistance), suppressed: [], allowedBy: [] };
+  if (!anyAllow) return { matches: sortByDistance(hits), suppressed: [], allowedBy: [] };
   const result: MatchResult = { matches: [], suppressed: [], allowedBy: [] };
   let nearestAllowed = Number.POSITIVE_INFINITY;
   for (const hit of hits) {
@@ -494,10 +494,36 @@ function splitByAllowLists(hits: Match[], lists: Map<string, ListView>, anyAllow
     if (lists.get(hit.list)?.allow) continue;
     (hit.distance >= nearestAllowed ? result.suppressed : result.matches).push(hit);
   }
-  result.matches.sort(byDistance);
-  result.suppressed.sort(byDistance);
-  result.allowedBy.sort(byDistance);
+  result.matches = sortByDistance(result.matches);
+  result.suppressed = sortByDistance(result.suppressed);
+  result.allowedBy = sortByDistance(result.allowedBy);
   return result;
+}
+
+/**
+ * The matches in byDistance order. A clustered query finds hundreds of hashes over a few dozen
+ * distances: a counting sort on the distance, then a comparison sort of each run of equal
+ * distance, compares about half as often as one comparison sort.
+ * @internal exported for tests
+ */
+export function sortByDistance(matches: Match[]): Match[] {
+  if (matches.length < 64) return matches.sort(byDistance);
+  let max = 0;
+  for (const m of matches) if (m.distance > max) max = m.distance;
+  const starts = new Int32Array(max + 2);
+  for (const m of matches) starts[m.distance + 1]++;
+  for (let d = 1; d <= max + 1; d++) starts[d] += starts[d - 1];
+  const next = starts.slice(0, max + 1);
+  const out = new Array<Match>(matches.length);
+  for (const m of matches) out[next[m.distance]++] = m;
+  for (let d = 0; d <= max; d++) {
+    const from = starts[d];
+    const to = starts[d + 1];
+    if (to - from < 2) continue;
+    const run = out.slice(from, to).sort(byDistance);
+    for (let i = 0; i < run.length; i++) out[from + i] = run[i];
+  }
+  return out;
 }
 
 function toMatch(entry: Entry, distance: number): Match {
