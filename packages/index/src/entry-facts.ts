@@ -28,7 +28,8 @@ export class EntryFacts {
   /** Per record: 1 + index into `distinct`, or 0 (unknown: read the store). */
   private codes: Uint32Array;
   private readonly distinct: HitFacts[] = [];
-  private readonly byKey = new Map<string, number>();
+  /** Code by list, then label, then ref: no key string is built per record. */
+  private readonly byKey = new Map<string, Map<string | null, Map<string | null, number>>>();
   private lastFacts: HitFacts | undefined;
   private lastCode = UNKNOWN;
   private remapSource: EntryFacts | undefined;
@@ -101,16 +102,34 @@ export class EntryFacts {
     // Imports set millions of records with the same facts in a row.
     const last = this.lastFacts;
     if (last && last.list === list && last.label === label && last.ref === ref) return this.lastCode;
-    const key = JSON.stringify([list, label, ref]);
-    let code = this.byKey.get(key);
+    let code = this.lookup(list, label, ref);
     if (code === undefined) {
       if (this.distinct.length >= MAX_DISTINCT_FACTS) return UNKNOWN;
-      this.distinct.push({ list, label, ref });
-      code = this.distinct.length;
-      this.byKey.set(key, code);
+      code = this.intern(list, label, ref);
     }
     this.lastFacts = this.distinct[code - 1];
     this.lastCode = code;
+    return code;
+  }
+
+  private lookup(list: string, label: string | null, ref: string | null): number | undefined {
+    return this.byKey.get(list)?.get(label)?.get(ref);
+  }
+
+  private intern(list: string, label: string | null, ref: string | null): number {
+    this.distinct.push({ list, label, ref });
+    const code = this.distinct.length;
+    let labels = this.byKey.get(list);
+    if (!labels) {
+      labels = new Map();
+      this.byKey.set(list, labels);
+    }
+    let refs = labels.get(label);
+    if (!refs) {
+      refs = new Map();
+      labels.set(label, refs);
+    }
+    refs.set(ref, code);
     return code;
   }
 
@@ -154,10 +173,7 @@ export class EntryFacts {
         ? new Uint32Array(bytes.buffer, bytes.byteOffset + 4, count)
         : new Uint32Array(Uint8Array.from(bytes.subarray(4, 4 + count * 4)).buffer);
     for (let i = 0; i < count; i++) if (codes[i] > list.length) return undefined;
-    for (const [l, label, ref] of list as Array<[string, string | null, string | null]>) {
-      facts.distinct.push({ list: l, label, ref });
-      facts.byKey.set(JSON.stringify([l, label, ref]), facts.distinct.length);
-    }
+    for (const [l, label, ref] of list as Array<[string, string | null, string | null]>) facts.intern(l, label, ref);
     facts.codes = codes.length >= 16 ? codes : Uint32Array.from({ length: 16 }, (_, i) => codes[i] ?? 0);
     return facts;
   }

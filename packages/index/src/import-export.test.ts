@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportEntries } from './export.js';
-import type { ListFormat } from './formats.js';
+import { type ListFormat, readRows } from './formats.js';
 import { openIndex } from './hash-index.js';
 import { importFile } from './import.js';
 import { prng, recordHex, syntheticRecords } from './test-data.js';
@@ -62,6 +62,36 @@ describe('import', () => {
     // Idempotent: the same file again adds nothing.
     expect(await importFile(index, csv)).toMatchObject({ added: 0, existing: 3 });
     await index.close();
+  });
+
+  it('numbers CSV rows by their last line across chunks: BOM, CRLF, blank lines, quoted newlines, bad records', async () => {
+    const text = [
+      '\uFEFFsignal,hash,list,label',
+      `pdq,${P1},police,A`,
+      '',
+      `pdq,${P2},police,"two`,
+      `lines, ""quoted"""`,
+      `md5,${M1},bad"quote,B`,
+      `pdq,${P1},partner,C`,
+    ].join('\r\n');
+    const rowsOf = async (chunk: number) => {
+      const input = new PassThrough();
+      const bytes = Buffer.from(text, 'utf8');
+      for (let at = 0; at < bytes.length; at += chunk) input.write(bytes.subarray(at, at + chunk));
+      input.end();
+      const out: Array<[number, string]> = [];
+      for await (const row of readRows(input, 'csv')) {
+        out.push('error' in row ? [row.line, `error ${row.error.code}`] : [row.line, `${row.list} ${row.label}`]);
+      }
+      return out;
+    };
+    const expected = [
+      [2, 'police A'],
+      [5, 'police two\r\nlines, "quoted"'],
+      [6, 'error IMPORT_INVALID_LINE'],
+      [7, 'partner C'],
+    ];
+    for (const chunk of [1, 3, 7, 64 << 10]) expect(await rowsOf(chunk)).toEqual(expected);
   });
 
   it('reads JSONL, text (with --signal and --list) and HMA files', async () => {
