@@ -27,6 +27,10 @@ import { measure } from '../harness.js';
  * STAYDOWN_BENCH_INDEX_IMPORT_MAX hashes (default 10 M: every full size; an import of 10 M
  * takes about 1.5 minutes here) the LMDB import is not run: the search structure is built
  * straight from the hashes and measured alone — same tables, same kernels, same snapshot.
+ *
+ * Up to STAYDOWN_BENCH_INDEX_CSV_MAX hashes (default 1 M), the clustered list is also imported
+ * as CSV with a label and, on a fifth of rows, a ref of its own: the format organisations
+ * exchange lists in, whose parser costs more per row than a text list's.
  */
 
 const QUICK_SIZES = [100_000];
@@ -41,6 +45,7 @@ const QUERIES = 512;
 const TARGETS = { r31: 2000, r31Ratio: 30, r16: 20_000, openSeconds: 5, importRate: 200_000, bytesPerHash: 120 };
 
 const IMPORT_MAX = Number(process.env.STAYDOWN_BENCH_INDEX_IMPORT_MAX ?? 10_000_000);
+const CSV_IMPORT_MAX = Number(process.env.STAYDOWN_BENCH_INDEX_CSV_MAX ?? 1_000_000);
 
 function sizes(ctx: BenchContext): number[] {
   const env = process.env.STAYDOWN_BENCH_INDEX_SIZES;
@@ -53,6 +58,20 @@ async function writeTextList(file: string, records: Uint8Array, count: number): 
   const chunk: string[] = [];
   for (let i = 0; i < count; i++) {
     chunk.push(recordHex(records, i));
+    if (chunk.length === 10_000 || i === count - 1) {
+      if (!out.write(`${chunk.join('\n')}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+      chunk.length = 0;
+    }
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** The list as exchange CSV: three grades, and a ref of its own on every fifth row. */
+async function writeCsvList(file: string, records: Uint8Array, count: number): Promise<void> {
+  const out = createWriteStream(file);
+  const chunk: string[] = ['signal,hash,list,label,ref'];
+  for (let i = 0; i < count; i++) {
+    chunk.push(`pdq,${recordHex(records, i)},bench,grade-${'ABC'[i % 3]},${i % 5 === 0 ? `case-${i}` : ''}`);
     if (chunk.length === 10_000 || i === count - 1) {
       if (!out.write(`${chunk.join('\n')}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
       chunk.length = 0;
@@ -344,6 +363,25 @@ export const indexSuite: Suite = {
             value: report.rows / phases.tables,
             unit: 'hashes/s',
           });
+
+          if (dist.name === 'clustered' && n <= CSV_IMPORT_MAX) {
+            ctx.log(`index ${tag}: importing as CSV`);
+            const csv = path.join(root, `${dist.name}-${n}.csv`);
+            await writeCsvList(csv, records, n);
+            const csvDir = path.join(root, `db-csv-${n}`);
+            const csvIndex = await openIndex(csvDir);
+            const c0 = process.hrtime.bigint();
+            const csvReport = await importFile(csvIndex, csv);
+            const csvSeconds = Number(process.hrtime.bigint() - c0) / 1e9;
+            await csvIndex.close();
+            rmSync(csv, { force: true });
+            rmSync(csvDir, { recursive: true, force: true });
+            figures.push({
+              name: `import ${tag} as CSV with labels and refs (csv → LMDB → tables → snapshot)`,
+              value: csvReport.rows / csvSeconds,
+              unit: 'hashes/s',
+            });
+          }
 
           const fresh = openInFreshProcess(dir, recordHex(records, 0));
           figures.push({
