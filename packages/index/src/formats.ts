@@ -113,12 +113,34 @@ const CSV_ALIASES: Record<string, keyof Omit<RawRow, 'line'>> = {
   origin: 'source',
 };
 
+type RowField = keyof Omit<RawRow, 'line'>;
+
+/**
+ * The field a column or JSON key names, or undefined. An own-property lookup: a plain object
+ * indexed with `constructor` or `__proto__` would hand back Object's own members.
+ */
+function aliasOf(name: string): RowField | undefined {
+  return Object.hasOwn(CSV_ALIASES, name) ? CSV_ALIASES[name] : undefined;
+}
+
+/** JSON keys seen so far and their fields (null: ignored), so each line's keys cost one lookup. */
+const jsonKeyFields = new Map<string, RowField | null>();
+
+function jsonKeyField(key: string): RowField | null {
+  let field = jsonKeyFields.get(key);
+  if (field === undefined) {
+    field = aliasOf(key.toLowerCase()) ?? null;
+    if (jsonKeyFields.size < 1024) jsonKeyFields.set(key, field);
+  }
+  return field;
+}
+
 function canonicalColumn(header: string): string {
   const key = header
     .trim()
     .toLowerCase()
     .replace(/[\s-]+/g, '_');
-  return CSV_ALIASES[key] ?? `ignored:${key}`;
+  return aliasOf(key) ?? `ignored:${key}`;
 }
 
 const invalidLine = (line: number, message: string) =>
@@ -194,8 +216,10 @@ function parseJsonLine(line: number, text: string): RawRow | RawError {
     return { line, error: invalidLine(line, 'expected a JSON object') };
   }
   const row: RawRow = { line };
-  for (const [k, v] of Object.entries(value)) {
-    const field = CSV_ALIASES[k.toLowerCase()];
+  const object = value as Record<string, unknown>;
+  for (const k in object) {
+    const v = object[k];
+    const field = jsonKeyField(k);
     if (!field || v === null || v === undefined) continue;
     if (typeof v !== 'string' && typeof v !== 'number') {
       return { line, error: invalidLine(line, `field ${k} must be a string`) };

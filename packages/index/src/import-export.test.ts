@@ -99,6 +99,15 @@ describe('import', () => {
     const index = await openIndex(dir);
     const jsonl = file('x.jsonl', `{"signal":"pdq","hash":"${P1}","list":"j","label":"A"}\nnot json\n[1]\n`);
     expect(await importFile(index, jsonl)).toMatchObject({ added: 1, rejected: 2 });
+    // Keys and columns named like Object's own members are ignored like any unknown one.
+    const odd = file(
+      'odd.jsonl',
+      `{"constructor":"x","__proto__":{"a":1},"toString":"y","Hash":"${P2}","list":"j","Label":"B"}\n`,
+    );
+    expect(await importFile(index, odd)).toMatchObject({ added: 1, rejected: 0 });
+    const oddCsv = file('odd.csv', `constructor,hash,__proto__,list,valueOf\nx,${'e'.repeat(32)},y,j,z\n`);
+    expect(await importFile(index, oddCsv, { signal: 'md5' })).toMatchObject({ added: 1, rejected: 0 });
+    expect(index.search('pdq', P2).matches).toMatchObject([{ list: 'j', label: 'B' }]);
     const text = file('hashes.txt', `${M1}\n\n# a comment\n${M1.slice(2)}\n`);
     const r = await importFile(index, text, { signal: 'md5', list: 'regulator' });
     expect(r).toMatchObject({ added: 1, rejected: 1, errors: [{ line: 4 }] });
