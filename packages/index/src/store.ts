@@ -302,18 +302,6 @@ export class IndexStore {
     }
   }
 
-  /** Distinct hashes of one signal, in order (each once, whatever lists hold it). */
-  *distinctHashes(signal: string): Generator<string> {
-    let last = '';
-    for (const key of this.entries.getKeys({ start: `${signal}${SEP}`, end: `${signal}${AFTER_SEP}` })) {
-      const hash = key.slice(signal.length + 1, key.indexOf(SEP, signal.length + 1));
-      if (hash !== last) {
-        last = hash;
-        yield hash;
-      }
-    }
-  }
-
   /**
    * Distinct hashes of one signal, in order, each with the facts of its only entry, or
    * undefined when several lists hold it.
