@@ -292,6 +292,44 @@ async function measureTableOnly(
   }
 }
 
+/**
+ * What one random memory access costs on this machine, beside which the search figures read:
+ * at 10 M hashes a query's probes, bucket walks and candidate checks are each a read at a
+ * random place in hundreds of MB, so queries/s is bounded by reads per query × this cost.
+ * Independent reads (addresses known up front, as the kernels issue them) overlap in the
+ * memory system; a dependent chain pays the full latency of each.
+ */
+function randomReadCost(): { independentNs: number; dependentNs: number } {
+  const words = new Uint32Array((320 * 2 ** 20) / 4);
+  for (let i = 0; i < words.length; i += 1024) words[i] = i; // touch every page once
+  const reads = 1 << 16;
+  const at = new Uint32Array(reads);
+  let state = 0x2545f491;
+  for (let i = 0; i < reads; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    at[i] = state % words.length;
+  }
+  let best = { independentNs: Number.POSITIVE_INFINITY, dependentNs: Number.POSITIVE_INFINITY };
+  let sink = 0;
+  for (let round = 0; round < 3; round++) {
+    let t = process.hrtime.bigint();
+    for (let i = 0; i < reads; i++) sink += words[at[i]];
+    const independentNs = Number(process.hrtime.bigint() - t) / reads;
+    t = process.hrtime.bigint();
+    // Each address depends on the value just read (words hold 0 except at page starts).
+    let j = 0;
+    for (let i = 0; i < reads; i++) j = at[(i + words[j]) & (reads - 1)];
+    const dependentNs = Number(process.hrtime.bigint() - t) / reads;
+    sink += j;
+    best = {
+      independentNs: Math.min(best.independentNs, independentNs),
+      dependentNs: Math.min(best.dependentNs, dependentNs),
+    };
+  }
+  if (sink === -1) console.log(sink); // keeps the loops from being optimised away
+  return best;
+}
+
 export const indexSuite: Suite = {
   name: 'index',
   description:
@@ -302,6 +340,9 @@ export const indexSuite: Suite = {
     const notes: string[] = [];
     const root = mkdtempSync(path.join(os.tmpdir(), 'staydown-bench-index-'));
     const timeMs = ctx.quick ? 400 : 1500;
+    const memory = randomReadCost();
+    figures.push({ name: 'random read in 320 MB, independent (machine)', value: memory.independentNs, unit: 'ns' });
+    figures.push({ name: 'random read in 320 MB, dependent chain (machine)', value: memory.dependentNs, unit: 'ns' });
     try {
       for (const n of sizes(ctx)) {
         for (const dist of DISTRIBUTIONS) {
