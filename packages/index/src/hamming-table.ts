@@ -65,28 +65,34 @@ const MIN_SUBSTRING_BITS = 8;
 /** The bucket offsets (4 bytes per key, 2^len keys per table) may take this much per record. */
 const MAX_OFFSET_BYTES_PER_RECORD = 48;
 
-function splitBits(bits: number, m: number): number[] {
-  const base = Math.floor(bits / m);
-  const extra = bits - base * m;
-  return Array.from({ length: m }, (_, j) => base + (j < extra ? 1 : 0));
-}
-
 /**
  * Substring lengths for n records of `bits` bits: m = bits / log2(n) substrings, so a bucket
- * holds about one record (Norouzi et al.; 11 substrings of 23–24 bits at 10 M), with more,
- * shorter substrings where the offsets would take over MAX_OFFSET_BYTES_PER_RECORD.
+ * holds about one record (Norouzi et al.; 11 substrings of 23–24 bits at 10 M). The offsets
+ * (4 bytes per key) may take MAX_OFFSET_BYTES_PER_RECORD: the bits / m left over after m
+ * equal substrings lengthen substrings only while that holds, and any still left over are not
+ * indexed. The answer stays exact — pigeonhole holds over the bits the substrings cover, and
+ * every candidate is verified on all bits — whereas one more, shorter substring would cost far
+ * more: at 9.45 M clustered hashes 12 substrings of 21–22 bits searched r=31 at 1 522–1 555 q/s
+ * and 11 of 23–24 at 1 814–2 499 (r=16: 11–14 k against 17–19 k), only the latter's offsets
+ * were over budget by a few MB.
  */
 export function chooseSubstrings(n: number, bits: number): number[] {
   if (n < MIN_TABLE_RECORDS) return [];
   const maxM = Math.floor(bits / MIN_SUBSTRING_BITS);
+  const budget = n * MAX_OFFSET_BYTES_PER_RECORD;
+  const offsetsOf = (lengths: number[]) => lengths.reduce((t, len) => t + offsetsBytes(len), 0);
   let m = Math.min(maxM, Math.max(Math.ceil(bits / MAX_SUBSTRING_BITS), Math.round(bits / Math.log2(n))));
-  while (
-    m < maxM &&
-    splitBits(bits, m).reduce((t, len) => t + offsetsBytes(len), 0) > n * MAX_OFFSET_BYTES_PER_RECORD
-  ) {
-    m++;
+  while (m < maxM && offsetsOf(Array(m).fill(Math.floor(bits / m))) > budget) m++;
+  const lengths = Array<number>(m).fill(Math.floor(bits / m));
+  const extra = bits - lengths[0] * m;
+  for (let j = 0; j < extra && lengths[j] < MAX_SUBSTRING_BITS; j++) {
+    lengths[j]++;
+    if (offsetsOf(lengths) > budget) {
+      lengths[j]--;
+      break;
+    }
   }
-  return splitBits(bits, m);
+  return lengths;
 }
 
 /** Record ids take 3 bytes while they fit (≤ 16 M records), else 4. */
@@ -233,6 +239,8 @@ export class HammingTable {
     options: { lengths?: number[]; heavy?: number; idBytes?: number } = {},
   ): HammingTable {
     const lengths = options.lengths ?? chooseSubstrings(count, bits);
+    if (lengths.reduce((t, len) => t + len, 0) > bits)
+      throw new RangeError(`substrings ${lengths} exceed ${bits} bits`);
     const idBytes = options.idBytes ?? idBytesFor(count);
     const memory = createMemory(SCRATCH_BYTES + HammingTable.bodyBytes(count, lengths, idBytes));
     new Uint8Array(memory.buffer, SCRATCH_BYTES, count * RECORD_BYTES).set(records.subarray(0, count * RECORD_BYTES));
@@ -675,6 +683,7 @@ export class HammingTable {
     const { header, dataAt } = head;
     const { count, lengths, bits, dense, heavy, idBytes, densePopStarts } = header;
     if (lengths.some((len) => !Number.isInteger(len) || len < 1 || len > MAX_SUBSTRING_BITS)) return undefined;
+    if (lengths.reduce((t, len) => t + len, 0) > bits) return undefined;
     const bodyBytes = HammingTable.bodyBytes(count, lengths, idBytes, dense);
     const extraBytes = header.extraBytes ?? 0;
     if (statSync(path).size !== dataAt + bodyBytes + extraBytes) return undefined;
