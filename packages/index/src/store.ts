@@ -54,11 +54,12 @@ const generationKey = (signal: string) => `gen${SEP}${signal}`;
 /** Bumped on every list settings change, so searches re-read settings only when they change. */
 const LISTS_GENERATION = 'lists-gen';
 
-let lastValidListName = '';
+/** The last name that passed (never the empty string, which is invalid). */
+let lastValidListName: string | undefined;
 
 /** List names travel in files and on command lines: printable, no separators, bounded. */
 export function validateListName(name: unknown): string {
-  if (name === lastValidListName) return name; // imports repeat one name millions of times
+  if (lastValidListName !== undefined && name === lastValidListName) return lastValidListName; // imports repeat one name millions of times
   if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\x00-\x1f\x7f]/.test(name)) {
     throw new StaydownError(
       ErrorCodes.INVALID_OPTION,
