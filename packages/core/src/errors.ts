@@ -21,6 +21,8 @@ export const ErrorCodes = {
   INDEX_CLOSED: 'INDEX_CLOSED',
   UNKNOWN_LIST: 'UNKNOWN_LIST',
   IMPORT_INVALID_LINE: 'IMPORT_INVALID_LINE',
+  /** A CSV header whose columns cannot be mapped to fields without losing one's values. */
+  IMPORT_INVALID_HEADER: 'IMPORT_INVALID_HEADER',
   IMPORT_FAILED: 'IMPORT_FAILED',
   UNKNOWN_FORMAT: 'UNKNOWN_FORMAT',
   // Scanner

@@ -135,12 +135,44 @@ function jsonKeyField(key: string): RowField | null {
   return field;
 }
 
-function canonicalColumn(header: string): string {
-  const key = header
-    .trim()
-    .toLowerCase()
-    .replace(/[\s-]+/g, '_');
-  return aliasOf(key) ?? `ignored:${key}`;
+/** The name Staydown itself writes for each field (CSV_HEADER). */
+const CANONICAL_COLUMN: Record<RowField, string> = {
+  signal: 'signal',
+  hash: 'hash',
+  list: 'list',
+  label: 'label',
+  ref: 'ref',
+  addedAt: 'added_at',
+  source: 'source',
+};
+
+/**
+ * The field each header column feeds, or `ignored:<name>`. Several columns may name one
+ * field (a `ref` column beside a row `id`, `label` beside `category`): the column named as
+ * Staydown writes it wins and the others are ignored; with no such column the header is
+ * ambiguous and refused, rather than one column's values silently replacing another's.
+ */
+function csvColumns(header: string[]): string[] {
+  const keys = header.map((h) =>
+    h
+      .trim()
+      .toLowerCase()
+      .replace(/[\s-]+/g, '_'),
+  );
+  const fields = keys.map((key) => aliasOf(key));
+  return keys.map((key, i) => {
+    const field = fields[i];
+    if (field === undefined) return `ignored:${key}`;
+    const rivals = keys.filter((_, j) => fields[j] === field);
+    if (rivals.length === 1) return field;
+    if (key === CANONICAL_COLUMN[field]) return field;
+    if (rivals.includes(CANONICAL_COLUMN[field])) return `ignored:${key}`;
+    throw new StaydownError(
+      ErrorCodes.IMPORT_INVALID_HEADER,
+      `CSV header: columns ${rivals.map((r) => JSON.stringify(r)).join(' and ')} all give the ${CANONICAL_COLUMN[field]} field; rename all but one (or add a "${CANONICAL_COLUMN[field]}" column, which wins)`,
+      { details: { columns: rivals, field: CANONICAL_COLUMN[field] } },
+    );
+  });
 }
 
 const invalidLine = (line: number, message: string) =>
@@ -201,7 +233,10 @@ async function* splitLineBatches(input: Readable): AsyncGenerator<string[]> {
 function parseHmaLine(line: number, text: string): RawRow | RawError {
   const parts = text.split(/\s+/);
   if (parts.length === 1) return { line, hash: parts[0] };
-  if (parts.length === 2) return { line, signal: FROM_HMA[parts[0].toLowerCase()] ?? parts[0], hash: parts[1] };
+  if (parts.length === 2) {
+    const type = parts[0].toLowerCase();
+    return { line, signal: Object.hasOwn(FROM_HMA, type) ? FROM_HMA[type] : parts[0], hash: parts[1] };
+  }
   return { line, error: invalidLine(line, 'expected "<signal type> <hash>" or a bare hash') };
 }
 
@@ -246,7 +281,7 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
   let drift = 0;
   const parser = parseCsv({
     bom: true,
-    columns: (header: string[]) => header.map(canonicalColumn),
+    columns: csvColumns,
     relax_column_count: true,
     skip_empty_lines: true,
     trim: true,
@@ -345,7 +380,9 @@ export const CSV_HEADER = ['signal', 'hash', 'list', 'label', 'ref', 'added_at',
 
 export function csvLines(entries: readonly Entry[], withHeader: boolean): string {
   const rows = entries.map((e) => [e.signal, e.hash, e.list, e.label ?? '', e.ref ?? '', e.addedAt, e.source ?? '']);
-  return stringifyCsv(withHeader ? [CSV_HEADER, ...rows] : rows);
+  // Fields with whitespace at either end are quoted: the importer trims unquoted fields, and
+  // an exported list must come back as it left.
+  return stringifyCsv(withHeader ? [CSV_HEADER, ...rows] : rows, { quoted_match: /^\s|\s$/ });
 }
 
 export function jsonLine(e: Entry): string {

@@ -119,6 +119,32 @@ describe('import', () => {
     await index.close();
   });
 
+  it('maps a CSV header whose columns name one field: the canonical column wins, else it is refused', async () => {
+    const dir = fresh();
+    const index = await openIndex(dir);
+    // A row id beside the ref, a "type" beside the signal: Staydown's own column names win.
+    const both = file('both.csv', `signal,type,hash,list,label,ref,id\npdq,image,${P1},L,lab,REF-1,17\n`);
+    expect(await importFile(index, both)).toMatchObject({ added: 1, rejected: 0 });
+    expect(index.search('pdq', P1).matches).toMatchObject([{ list: 'L', label: 'lab', ref: 'REF-1' }]);
+    // Two aliases and no canonical column: neither silently replaces the other.
+    const ambiguous = file('ambiguous.csv', `hash,list,category,grade\n${P2},L,x,y\n`);
+    await expect(importFile(index, ambiguous)).rejects.toMatchObject({
+      code: 'IMPORT_INVALID_HEADER',
+      message: expect.stringContaining('"category" and "grade"'),
+    });
+    expect(index.search('pdq', P2).matches).toEqual([]);
+    await index.close();
+  });
+
+  it('reads HMA signal types named like Object members as unknown signals', async () => {
+    const index = await openIndex(fresh());
+    const hma = file('odd.hma', `constructor ${P1}\n__proto__ ${P1}\ntoString ${P1}\npdq ${P2}\n`);
+    const report = await importFile(index, hma, { list: 'bank' });
+    expect(report).toMatchObject({ added: 1, rejected: 3 });
+    expect(report.errors.map((e) => e.code)).toEqual(['UNKNOWN_SIGNAL', 'UNKNOWN_SIGNAL', 'UNKNOWN_SIGNAL']);
+    await index.close();
+  });
+
   it('writes nothing under strict when any line is bad', async () => {
     const dir = fresh();
     const index = await openIndex(dir);
@@ -148,13 +174,18 @@ describe('export', () => {
       },
       { signal: 'pdq', hash: P1, list: 'partner', label: null, ref: null, source: 'partner feed' },
       { signal: 'md5', hash: M1, list: 'police', label: 'B\nmultiline', ref: 'case-2' },
+      // Whitespace at either end of a value is part of it (an unquoted CSV field is trimmed).
+      { signal: 'md5', hash: 'b'.repeat(32), list: ' Partner A ', label: ' ', ref: '\tcase-3 ', source: 'feed ' },
     ]);
     await index.close();
     for (const format of ['csv', 'jsonl'] as const) {
       const first = await exported(a, format);
       const b = fresh();
       const other = await openIndex(b);
-      expect(await importFile(other, file(`exchange.${format}`, first))).toMatchObject({ added: 3, rejected: 0 });
+      expect(await importFile(other, file(`exchange.${format}`, first))).toMatchObject({ added: 4, rejected: 0 });
+      expect(other.search('md5', 'b'.repeat(32)).matches).toMatchObject([
+        { list: ' Partner A ', label: ' ', ref: '\tcase-3 ' },
+      ]);
       await other.close();
       expect(await exported(b, format)).toBe(first);
     }
