@@ -289,6 +289,16 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
     on_skip: (err) => {
       const reported = (err as { lines?: number } | undefined)?.lines;
       const line = reported === undefined ? lines.lineAfter(parser.info.bytes) : reported - drift;
+      if ((err as { code?: string } | undefined)?.code === 'CSV_INVALID_CLOSING_QUOTE') {
+        // csv-parse does not find its way back after this one: it drops or mangles the
+        // records that follow without a word. Refusing the file loses nothing; skipping it did.
+        failure ??= new StaydownError(
+          ErrorCodes.IMPORT_INVALID_LINE,
+          `malformed CSV at line ${line}: a quoted field is followed by other characters, and the rows after it cannot be read reliably; nothing was imported (inside a quoted field a quote is written twice)`,
+          { details: { line } },
+        );
+        return undefined;
+      }
       batch.push({ line, error: invalidLine(line, `malformed CSV: ${err?.message ?? 'unreadable record'}`) });
       return undefined;
     },

@@ -136,6 +136,24 @@ describe('import', () => {
     await index.close();
   });
 
+  it('refuses a CSV file whose quoting the parser cannot recover from, rather than lose the rows after it', async () => {
+    const index = await openIndex(fresh());
+    const rows = [
+      'signal,hash,list,label,ref',
+      `pdq,${P1},L,"broken"x,r1`,
+      `pdq,${P2},L,ok2,r2`,
+      `md5,${M1},L,"ok3",r3`,
+    ];
+    await expect(importFile(index, file('broken.csv', rows.join('\n')))).rejects.toMatchObject({
+      code: 'IMPORT_INVALID_LINE',
+      message: expect.stringContaining('line 2'),
+    });
+    expect(index.stats().totalEntries).toBe(0);
+    rows[1] = `pdq,${P1},L,"fixed ""quote""",r1`;
+    expect(await importFile(index, file('fixed.csv', rows.join('\n')))).toMatchObject({ added: 3, rejected: 0 });
+    await index.close();
+  });
+
   it('reads HMA signal types named like Object members as unknown signals', async () => {
     const index = await openIndex(fresh());
     const hma = file('odd.hma', `constructor ${P1}\n__proto__ ${P1}\ntoString ${P1}\npdq ${P2}\n`);
