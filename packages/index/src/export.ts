@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { ErrorCodes, StaydownError } from '@staydown/core';
 import { csvLines, hmaSignalName, jsonLine, type ListFormat } from './formats.js';
 import type { HashIndex } from './hash-index.js';
 import type { Entry } from './store.js';
@@ -23,7 +24,24 @@ export async function exportEntries(index: HashIndex, out: Writable, options: Ex
   let headerWritten = false;
   let last = '';
   const write = async (chunk: string) => {
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
+    if (out.write(chunk)) return;
+    // Waits for room, or stops when the reader has gone (a closed pipe never drains).
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        out.off('drain', onDrain);
+        out.off('error', onError);
+        out.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onError = (error: Error) => done(error);
+      const onClose = () =>
+        done(new StaydownError(ErrorCodes.WRITE_FAILED, 'the output closed before the export ended'));
+      out.once('drain', onDrain);
+      out.once('error', onError);
+      out.once('close', onClose);
+    });
   };
   const flush = async () => {
     if (options.format === 'csv' && (csvRows.length > 0 || !headerWritten)) {

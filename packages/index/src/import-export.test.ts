@@ -210,6 +210,18 @@ describe('export', () => {
     expect((await exported(a, 'csv', 'partner')).trim().split('\n')).toHaveLength(2);
   });
 
+  it('stops with WRITE_FAILED, not a hang, when the output closes mid-export', async () => {
+    const dir = fresh();
+    const index = await openIndex(dir);
+    index.add(
+      Array.from({ length: 5000 }, (_, i) => ({ signal: 'md5', hash: i.toString(16).padStart(32, '0'), list: 'l' })),
+    );
+    const out = new PassThrough({ highWaterMark: 64 });
+    out.once('data', () => out.destroy()); // the reader goes away after its first chunk
+    await expect(exportEntries(index, out, { format: 'jsonl' })).rejects.toMatchObject({ code: 'WRITE_FAILED' });
+    await index.close();
+  });
+
   it('writes HMA local files and text lists with each hash once', async () => {
     const dir = fresh();
     const index = await openIndex(dir);
