@@ -74,6 +74,23 @@ describe('in-memory inputs', () => {
     expect(transferable(whole)).toBe(whole);
   });
 
+  it('copies a Node Buffer view into memory of its own, so moving the copy leaves the caller’s slab whole', async () => {
+    // Buffer.concat of more than the pool size gets an ArrayBuffer of its own, which can be moved.
+    const slab = Buffer.concat([Buffer.alloc(6000, 1), Buffer.alloc(6000, 2)]);
+    const view = slab.subarray(6000, 6010);
+    for (const copy of [
+      transferable(view),
+      ((await (await collect(fromInputs([{ id: 'v', bytes: view }], false)))[0].load()) as { bytes: Uint8Array }).bytes,
+    ]) {
+      expect(copy.buffer).not.toBe(slab.buffer);
+      expect(copy.buffer.byteLength).toBe(10);
+      expect([...copy]).toEqual(Array(10).fill(2));
+      structuredClone(copy, { transfer: [copy.buffer as ArrayBuffer] });
+      expect(slab.byteLength).toBe(12_000);
+      expect(view[0]).toBe(2);
+    }
+  });
+
   it('copies by default and moves when asked', async () => {
     const bytes = new Uint8Array([1, 2, 3]);
     const [copied] = await collect(fromInputs([{ id: 'a', bytes }], false));

@@ -25,11 +25,20 @@ export interface SourceItem {
   load(): Promise<Payload>;
 }
 
+/**
+ * Exactly the view's bytes in a fresh ArrayBuffer nobody else holds. Not `bytes.slice()`: on a
+ * Node Buffer that is a view of the same memory, and transferring it would detach the caller's
+ * whole slab (every other Buffer cut from it included).
+ */
+export function ownCopy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
 /** Bytes that own their whole ArrayBuffer can be transferred as they are; others are copied once. */
 export function transferable(bytes: Uint8Array): Uint8Array {
   const own =
     bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  return own ? bytes : bytes.slice();
+  return own ? bytes : ownCopy(bytes);
 }
 
 type Stat = import('node:fs').Stats;
@@ -139,6 +148,6 @@ export async function* fromInputs(
     }
     yield transfer
       ? { id: key, reloadable: false, load: async () => ({ bytes: transferable(bytes), size: bytes.byteLength }) }
-      : { id: key, reloadable: true, load: async () => ({ bytes: bytes.slice(), size: bytes.byteLength }) };
+      : { id: key, reloadable: true, load: async () => ({ bytes: ownCopy(bytes), size: bytes.byteLength }) };
   }
 }

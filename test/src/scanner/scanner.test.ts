@@ -114,6 +114,25 @@ describe('scanner over memory', () => {
     for (const [i, b] of copies.entries()) expect(b.equals(images[i])).toBe(true);
   });
 
+  it('leaves Buffers cut from one slab intact and hashes each (the copy is of the view, never the slab)', async () => {
+    const slab = Buffer.concat(images);
+    // Larger than Node's pool, so the slab owns its ArrayBuffer and a careless copy would move all of it.
+    expect(slab.buffer.byteLength).toBe(slab.length);
+    const before = Buffer.from(slab);
+    const views: Buffer[] = [];
+    let offset = 0;
+    for (const image of images) {
+      views.push(slab.subarray(offset, offset + image.length));
+      offset += image.length;
+    }
+    const results = byId(await collect(scanner.scanBuffers(views)));
+    expect(results.size).toBe(images.length);
+    for (const [i, image] of images.entries()) {
+      expect(results.get(String(i))?.hashes?.sha256, String(i)).toBe((await hashImage(image)).sha256);
+    }
+    expect(slab.equals(before)).toBe(true);
+  });
+
   it('moves the caller’s buffers to the workers when asked (no copy: they become detached)', async () => {
     const owned = images.map((b) => new Uint8Array(b));
     const results = await collect(
