@@ -12,6 +12,13 @@ export interface PipelineDeps {
   pool: Piscina<WorkerTask, WorkerOutcome[]>;
   options: ResolvedScannerOptions;
   index?: BatchSearcher;
+  /** The scanner's running scans, so closing it can end them; `add` is false once it is closed. */
+  runs: RunRegistry;
+}
+
+export interface RunRegistry {
+  add(run: ScanRun): boolean;
+  delete(run: ScanRun): void;
 }
 
 interface Loaded {
@@ -29,6 +36,10 @@ function abortedError(): StaydownError {
   return new StaydownError(ErrorCodes.ABORTED, 'the scan was cancelled');
 }
 
+function closedError(): StaydownError {
+  return new StaydownError(ErrorCodes.SCANNER_CLOSED, 'the scanner was closed before this input was hashed');
+}
+
 /**
  * One scan: a feeder reads inputs into batches and submits them to the pool while there is
  * room (tasks in flight and unread results both bounded), and the consumer's pulls match what
@@ -44,9 +55,15 @@ export class ScanRun {
    * One controller per pool task in flight: cancelling aborts each (no long-lived parent
    * signal collecting a listener per task over a million-file scan).
    */
-  readonly #taskControllers = new Set<AbortController>();
-  /** Set on cancel or when the consumer stops pulling: no further task is started. */
+  readonly #taskControllers = new Map<AbortController, WorkerTask>();
+  /** Set on cancel or when the consumer stops pulling: tasks in flight are cancelled too. */
   #cancelled = false;
+  /**
+   * Why no further input is hashed: ABORTED (the caller's signal) or SCANNER_CLOSED. Every
+   * input already taken from the source still comes out once, with this error if not hashed,
+   * and then the scan throws it.
+   */
+  #halt: StaydownError | undefined;
   #iterator: AsyncIterator<SourceItem> | undefined;
   #batch: Loaded[] = [];
   #batchBytes = 0;
@@ -65,7 +82,6 @@ export class ScanRun {
   #feederDone = false;
   #feederError: StaydownError | undefined;
   #stopped = false;
-  #aborted = false;
 
   constructor(deps: PipelineDeps, source: AsyncIterable<SourceItem>, signal?: AbortSignal) {
     this.#deps = deps;
@@ -75,6 +91,7 @@ export class ScanRun {
 
   async *results(): AsyncGenerator<ScanResult> {
     if (this.#signal?.aborted) throw abortedError();
+    if (!this.#deps.runs.add(this)) throw closedError();
     const onAbort = () => this.#abort();
     this.#signal?.addEventListener('abort', onAbort, { once: true });
     void this.#feed();
@@ -90,11 +107,13 @@ export class ScanRun {
         if (this.#finished()) break;
         await this.#changed.wait();
       }
-      if (this.#aborted) throw abortedError();
+      if (this.#halt) throw this.#halt;
       if (this.#feederError) throw this.#feederError;
     } finally {
       this.#signal?.removeEventListener('abort', onAbort);
       this.#stop();
+      // Its cancelled tasks may still be leaving the pool; closing the scanner waits for them.
+      void this.settled().then(() => this.#deps.runs.delete(this));
     }
   }
 
@@ -108,9 +127,13 @@ export class ScanRun {
     );
   }
 
+  /**
+   * Waits for the feeder even after a cancel: an input the source hands over while the cancel
+   * lands must still come out (with the cancel's error), not vanish.
+   */
   #finished(): boolean {
     return (
-      (this.#feederDone || this.#aborted) &&
+      this.#feederDone &&
       this.#outstanding === 0 &&
       this.#batch.length === 0 &&
       this.#hashed.length === 0 &&
@@ -127,9 +150,9 @@ export class ScanRun {
         this.#flushIfIdle();
         const next = await this.#iterator.next();
         if (next.done) return;
-        if (this.#aborted) {
-          // Taken from the source as the cancel came: it still comes out, once.
-          this.#hashed.push({ item: next.value, error: abortedError().toJSON() });
+        if (this.#halt) {
+          // Taken from the source as the cancel or close came: it still comes out, once.
+          this.#refuse([next.value]);
           return;
         }
         if (this.#stopped) return;
@@ -156,8 +179,8 @@ export class ScanRun {
       this.#outstanding--;
       this.#changed.notify();
     }
-    if (this.#aborted) {
-      this.#hashed.push({ item, error: abortedError().toJSON() });
+    if (this.#halt) {
+      this.#refuse([item]);
       return;
     }
     const { batchMaxBytes, batchMaxItems } = this.#deps.options;
@@ -181,18 +204,19 @@ export class ScanRun {
     this.#batch = [];
     this.#batchBytes = 0;
     if (batch.length === 0) return;
-    if (this.#aborted) {
-      for (const { item } of batch) this.#hashed.push({ item, error: abortedError().toJSON() });
-      this.#changed.notify();
-      return;
-    }
     this.#submit(batch);
   }
 
+  /** Reports inputs that will not be hashed because the scan was cancelled or the scanner closed. */
+  #refuse(items: SourceItem[]): void {
+    const halt = this.#halt ?? abortedError();
+    for (const item of items) this.#hashed.push({ item, error: halt.toJSON() });
+    this.#changed.notify();
+  }
+
   #submit(batch: Loaded[]): void {
-    if (this.#cancelled) {
-      for (const { item } of batch) this.#hashed.push({ item, error: abortedError().toJSON() });
-      this.#changed.notify();
+    if (this.#halt || this.#cancelled) {
+      this.#refuse(batch.map(({ item }) => item));
       return;
     }
     this.#tasks++;
@@ -209,7 +233,7 @@ export class ScanRun {
     for (const { payload } of batch) if ('bytes' in payload) transferList.push(payload.bytes.buffer as ArrayBuffer);
     // Aborting a running task makes piscina end its thread and start a fresh one.
     const taskAbort = new AbortController();
-    this.#taskControllers.add(taskAbort);
+    this.#taskControllers.set(taskAbort, task);
     let timedOut = false;
     const clearTimer = this.#watchRunTime(task, () => {
       timedOut = true;
@@ -219,7 +243,12 @@ export class ScanRun {
       .run(task, { transferList, signal: taskAbort.signal })
       .then(
         (outcomes) => this.#onOutcomes(batch, outcomes),
-        (error) => this.#onTaskFailed(batch, error, timedOut),
+        (error) => {
+          const started = task.startedAt[0] !== 0;
+          // Cancelled here (by the consumer, a cancel or a close), not by a crash or the watchdog.
+          const cancelled = taskAbort.signal.aborted && !timedOut;
+          this.#onTaskFailed(batch, error, timedOut, started, cancelled);
+        },
       )
       .finally(() => {
         clearTimer();
@@ -273,9 +302,10 @@ export class ScanRun {
     });
   }
 
-  #onTaskFailed(batch: Loaded[], error: unknown, timedOut: boolean): void {
-    if (this.#aborted || this.#cancelled) {
-      for (const { item } of batch) this.#hashed.push({ item, error: abortedError().toJSON() });
+  #onTaskFailed(batch: Loaded[], error: unknown, timedOut: boolean, started: boolean, cancelled: boolean): void {
+    // Cancelled by us, or still queued when the pool ended its threads: not a crash.
+    if (this.#cancelled || (this.#halt && (cancelled || !started))) {
+      this.#refuse(batch.map(({ item }) => item));
       return;
     }
     // The worker died or was ended for taking too long (piscina replaces it). Batch-mates that
@@ -304,10 +334,7 @@ export class ScanRun {
     item
       .load()
       .then(
-        (payload) => {
-          if (this.#aborted) this.#hashed.push({ item, error: abortedError().toJSON() });
-          else this.#submit([{ item, payload }]);
-        },
+        (payload) => this.#submit([{ item, payload }]),
         (error) => this.#hashed.push({ item, error: toStaydownError(error, ErrorCodes.READ_FAILED).toJSON() }),
       )
       .finally(() => {
@@ -354,17 +381,35 @@ export class ScanRun {
   }
 
   #abort(): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
+    if (this.#halt) return;
+    this.#halt = abortedError();
     this.#stopped = true;
     this.#flush();
     this.#cancelTasks();
     this.#changed.notify();
   }
 
+  /**
+   * The scanner is closing: read no further input and start no further task. Tasks already
+   * running finish (their results still come out); the rest come out SCANNER_CLOSED.
+   */
+  close(): void {
+    if (this.#halt) return;
+    this.#halt = closedError();
+    this.#stopped = true;
+    this.#flush();
+    for (const [controller, task] of this.#taskControllers) if (task.startedAt[0] === 0) controller.abort();
+    this.#changed.notify();
+  }
+
+  /** Resolves once none of this scan's work is in the pool or loading (a retry's reload included). */
+  async settled(): Promise<void> {
+    while (this.#outstanding > 0) await this.#changed.wait();
+  }
+
   #cancelTasks(): void {
     this.#cancelled = true;
-    for (const controller of this.#taskControllers) controller.abort();
+    for (const controller of this.#taskControllers.keys()) controller.abort();
   }
 
   /** The consumer is gone: stop reading, cancel this scan's tasks, release the source. */

@@ -1,4 +1,4 @@
-import { ErrorCodes, StaydownError } from '@staydown/core';
+import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
 import { Piscina } from 'piscina';
 import type { BatchSearcher } from './matcher.js';
 import { type ResolvedScannerOptions, resolveScannerOptions, type ScannerOptions } from './options.js';
@@ -19,7 +19,10 @@ export class Scanner {
   readonly options: ResolvedScannerOptions;
   readonly #pool: Piscina<WorkerTask, WorkerOutcome[]>;
   readonly #index: BatchSearcher | undefined;
+  /** Scans being iterated, so `close()` can end them. */
+  readonly #runs = new Set<ScanRun>();
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: CreateScannerOptions = {}) {
     this.options = resolveScannerOptions(options);
@@ -72,15 +75,41 @@ export class Scanner {
     if (this.#closed) {
       throw new StaydownError(ErrorCodes.SCANNER_CLOSED, 'the scanner is closed; create a new one to scan again');
     }
-    const run = new ScanRun({ pool: this.#pool, options: this.options, index: this.#index }, source, options.signal);
+    const runs = {
+      add: (run: ScanRun) => !this.#closed && this.#runs.add(run) !== undefined,
+      delete: (run: ScanRun) => this.#runs.delete(run),
+    };
+    const run = new ScanRun(
+      { pool: this.#pool, options: this.options, index: this.#index, runs },
+      source,
+      options.signal,
+    );
     return run.results();
   }
 
-  /** Waits for running tasks and ends the threads. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Ends the scanner. Scans under way read no further input: tasks already on a thread finish
+   * (or are ended by their task timeout), their results still come out, every other input
+   * taken in comes out `SCANNER_CLOSED`, and then each scan throws `SCANNER_CLOSED`. Resolves
+   * once the threads are gone; calling it again returns the same promise.
+   *
+   * It waits for the scans' tasks itself before closing the pool: piscina's own close counts a
+   * thread ended mid-close (a task's timeout) as never done and gives up after 30 s.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
-    await this.#pool.close();
+    for (const run of this.#runs) run.close();
+    await Promise.all([...this.#runs].map((run) => run.settled()));
+    try {
+      await this.#pool.close();
+    } catch (error) {
+      throw toStaydownError(error, ErrorCodes.INTERNAL);
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

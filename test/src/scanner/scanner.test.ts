@@ -207,6 +207,39 @@ describe('scanner over memory', () => {
     expect((await collect(scanner.scanBuffers(images.slice(0, 2)))).every((r) => r.hashes)).toBe(true);
   });
 
+  it('still reports an input the source hands over while the cancel lands', async () => {
+    const controller = new AbortController();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let pulled = 0;
+    async function* inputs(): AsyncGenerator<ScanInput> {
+      for (let i = 0; i < 3; i++) {
+        pulled++;
+        yield { id: String(i), bytes: images[i] };
+      }
+      await gate;
+      pulled++;
+      yield { id: 'late', bytes: images[3] };
+    }
+    const seen: ScanResult[] = [];
+    await expect(
+      (async () => {
+        for await (const r of scanner.scan(inputs(), { signal: controller.signal })) {
+          seen.push(r);
+          if (seen.length === 1) {
+            controller.abort();
+            setTimeout(release, 50);
+          }
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(pulled).toBe(4);
+    expect(byId(seen).get('late')?.error?.code).toBe('ABORTED');
+    expect(seen.length).toBe(pulled);
+  });
+
   it('refuses an already-aborted signal before reading anything', async () => {
     let pulled = 0;
     function* inputs(): Generator<ScanInput> {
@@ -238,6 +271,38 @@ describe('scanner over memory', () => {
     const closed = createScanner({ threads: 1 });
     await closed.close();
     expect(() => closed.scanBuffers(images)).toThrow(expect.objectContaining({ code: 'SCANNER_CLOSED' }));
+  });
+
+  it('closing mid-scan: what went in comes out once (hashed or SCANNER_CLOSED), then the scan throws SCANNER_CLOSED', async () => {
+    const closing = createScanner({ threads: 2, batch: { maxItems: 2 } });
+    let pulled = 0;
+    function* inputs(): Generator<ScanInput> {
+      for (let i = 0; i < 1000; i++) {
+        pulled++;
+        yield { id: String(i), bytes: images[i % images.length] };
+      }
+    }
+    const seen: ScanResult[] = [];
+    let closed: Promise<void> | undefined;
+    const notStarted = closing.scanBuffers(images)[Symbol.asyncIterator]();
+    await expect(
+      (async () => {
+        for await (const r of closing.scan(inputs())) {
+          seen.push(r);
+          if (seen.length === 3) closed = closing.close();
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'SCANNER_CLOSED' });
+    await closed;
+    expect(pulled).toBeLessThan(1000);
+    expect(byId(seen).size).toBe(pulled);
+    const codes = new Set(seen.map((r) => r.error?.code ?? 'hashed'));
+    expect(
+      [...codes].every((code) => code === 'hashed' || code === 'SCANNER_CLOSED'),
+      [...codes].join(),
+    ).toBe(true);
+    // A scan made before the close but not yet started is refused when first pulled.
+    await expect(notStarted.next()).rejects.toMatchObject({ code: 'SCANNER_CLOSED' });
   });
 
   it('lets the consumer stop early without hanging', async () => {
@@ -323,4 +388,28 @@ describe('scanner against a spinning decoder', () => {
       await scanner.close();
     }
   });
+
+  it('closes while a thread spins: the spinning input is ended by its timeout and close() resolves', async () => {
+    const HANG = 'STAYDOWN-TEST-HANG';
+    const image = await syntheticImage(310, { width: 64, height: 64 });
+    const scanner = createScanner({ threads: 1, taskTimeoutMs: 1500, faultInjection: { hangOnPrefix: HANG } });
+    const inputs: ScanInput[] = [
+      { id: 'spinner', bytes: Buffer.from(`${HANG} decoder loop stand-in`) },
+      ...[0, 1, 2].map((i) => ({ id: `g${i}`, bytes: image })),
+    ];
+    const seen: ScanResult[] = [];
+    const scanning = (async () => {
+      for await (const r of scanner.scan(inputs)) seen.push(r);
+    })();
+    scanning.catch(() => {}); // it ends (SCANNER_CLOSED) before close() does; checked below
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await scanner.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expect(scanning).rejects.toMatchObject({ code: 'SCANNER_CLOSED' });
+    const results = byId(seen);
+    expect(results.size).toBe(4);
+    expect(results.get('spinner')?.error?.code).toBe('WORKER_TIMEOUT');
+    for (let i = 0; i < 3; i++) expect(['SCANNER_CLOSED', undefined]).toContain(results.get(`g${i}`)?.error?.code);
+  }, 20_000);
 });
