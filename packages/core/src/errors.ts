@@ -29,6 +29,8 @@ export const ErrorCodes = {
   WORKER_CRASHED: 'WORKER_CRASHED',
   WORKER_TIMEOUT: 'WORKER_TIMEOUT',
   SCANNER_CLOSED: 'SCANNER_CLOSED',
+  /** The scanner's threads failed outside any task (e.g. could not start): it cannot go on. */
+  SCANNER_FAILED: 'SCANNER_FAILED',
   ABORTED: 'ABORTED',
   // Verification
   INVALID_ORDER: 'INVALID_ORDER',

@@ -4,7 +4,7 @@ import { DEFAULT_DECODE_LIMITS, type HashOptions } from '@staydown/hashing';
 
 /** How a scanner hashes, batches and matches. Every default lives in `resolveScannerOptions`. */
 export interface ScannerOptions {
-  /** Worker threads. Default: `os.availableParallelism()`. */
+  /** Worker threads. Default: `os.availableParallelism()`; at most `maxThreads()`. */
   threads?: number;
   /** Passed to `hashImage` in every worker (signals, PDQ pipeline, decode limits). */
   hash?: HashOptions;
@@ -33,7 +33,8 @@ export interface ScannerOptions {
   /**
    * Test-only fault injection: a worker whose input starts with `exitOnPrefix` (ASCII) calls
    * `process.exit()`, which kills its thread as a native decoder crash would; one starting with
-   * `hangOnPrefix` keeps its thread busy forever, as a spinning decoder would. Never set in production.
+   * `hangOnPrefix` keeps its thread busy forever, as a spinning decoder would; `failOnStart`
+   * makes every thread fail as it loads, as a missing native library would. Never set in production.
    */
   faultInjection?: FaultInjection;
 }
@@ -42,6 +43,7 @@ export interface ScannerOptions {
 export interface FaultInjection {
   exitOnPrefix?: string;
   hangOnPrefix?: string;
+  failOnStart?: boolean;
 }
 
 export interface ResolvedScannerOptions {
@@ -58,10 +60,19 @@ export interface ResolvedScannerOptions {
   faultInjection: FaultInjection | undefined;
 }
 
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
+/**
+ * The most threads a scanner takes: 4 per core, or 64. More only add memory (each thread loads
+ * its own libvips), and a mistyped count (1000) would exhaust it before the first image.
+ */
+export function maxThreads(): number {
+  return Math.max(64, 4 * os.availableParallelism());
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new StaydownError(ErrorCodes.INVALID_OPTION, `${name} must be a positive integer, got ${value}`, {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer from 1 to ${max}`;
+    throw new StaydownError(ErrorCodes.INVALID_OPTION, `${name} must be ${range}, got ${value}`, {
       details: { option: name },
     });
   }
@@ -71,7 +82,7 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
 export function resolveScannerOptions(options: ScannerOptions = {}): ResolvedScannerOptions {
   const hash = options.hash ?? {};
   return {
-    threads: positiveInt('threads', options.threads, Math.max(1, os.availableParallelism())),
+    threads: positiveInt('threads', options.threads, Math.max(1, os.availableParallelism()), maxThreads()),
     hash,
     batchMaxItems: positiveInt('batch.maxItems', options.batch?.maxItems, 16),
     batchMaxBytes: positiveInt('batch.maxBytes', options.batch?.maxBytes, 2 * 2 ** 20),

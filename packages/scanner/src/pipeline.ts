@@ -12,12 +12,13 @@ export interface PipelineDeps {
   pool: Piscina<WorkerTask, WorkerOutcome[]>;
   options: ResolvedScannerOptions;
   index?: BatchSearcher;
-  /** The scanner's running scans, so closing it can end them; `add` is false once it is closed. */
+  /** The scanner's running scans, so closing it can end them. */
   runs: RunRegistry;
 }
 
 export interface RunRegistry {
-  add(run: ScanRun): boolean;
+  /** Throws SCANNER_CLOSED (or the scanner's failure) once the scanner can take no more scans. */
+  add(run: ScanRun): void;
   delete(run: ScanRun): void;
 }
 
@@ -36,7 +37,7 @@ function abortedError(): StaydownError {
   return new StaydownError(ErrorCodes.ABORTED, 'the scan was cancelled');
 }
 
-function closedError(): StaydownError {
+export function closedError(): StaydownError {
   return new StaydownError(ErrorCodes.SCANNER_CLOSED, 'the scanner was closed before this input was hashed');
 }
 
@@ -91,7 +92,7 @@ export class ScanRun {
 
   async *results(): AsyncGenerator<ScanResult> {
     if (this.#signal?.aborted) throw abortedError();
-    if (!this.#deps.runs.add(this)) throw closedError();
+    this.#deps.runs.add(this);
     const onAbort = () => this.#abort();
     this.#signal?.addEventListener('abort', onAbort, { once: true });
     void this.#feed();
@@ -390,12 +391,13 @@ export class ScanRun {
   }
 
   /**
-   * The scanner is closing: read no further input and start no further task. Tasks already
-   * running finish (their results still come out); the rest come out SCANNER_CLOSED.
+   * The scanner is closing (SCANNER_CLOSED) or has failed (SCANNER_FAILED): read no further
+   * input and start no further task. Tasks already running finish (their results still come
+   * out); the rest come out with `reason`, and then the scan throws it.
    */
-  close(): void {
+  halt(reason: StaydownError): void {
     if (this.#halt) return;
-    this.#halt = closedError();
+    this.#halt = reason;
     this.#stopped = true;
     this.#flush();
     for (const [controller, task] of this.#taskControllers) if (task.startedAt[0] === 0) controller.abort();

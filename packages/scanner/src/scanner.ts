@@ -2,7 +2,7 @@ import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
 import { Piscina } from 'piscina';
 import type { BatchSearcher } from './matcher.js';
 import { type ResolvedScannerOptions, resolveScannerOptions, type ScannerOptions } from './options.js';
-import { ScanRun } from './pipeline.js';
+import { closedError, ScanRun } from './pipeline.js';
 import { fromInputs, type SourceItem, walkPaths } from './sources.js';
 import type { ScanInput, ScanOptions, ScanResult, WorkerConfig, WorkerOutcome, WorkerTask } from './types.js';
 
@@ -23,6 +23,7 @@ export class Scanner {
   readonly #runs = new Set<ScanRun>();
   #closed = false;
   #closing: Promise<void> | undefined;
+  #failure: StaydownError | undefined;
 
   constructor(options: CreateScannerOptions = {}) {
     this.options = resolveScannerOptions(options);
@@ -42,6 +43,29 @@ export class Scanner {
       concurrentTasksPerWorker: 1,
       workerData,
     });
+    // piscina emits here what belongs to no task. Unheard, the event would throw and take the
+    // host process down.
+    this.#pool.on('error', (error: unknown) => this.#onPoolError(error));
+  }
+
+  /**
+   * A thread failed outside any task. In practice that is a thread that cannot start (a native
+   * library that will not load): piscina then stops replacing threads and queued work would
+   * wait forever. So the scanner fails: scans under way end with SCANNER_FAILED (inputs taken
+   * in come out with it), later scans are refused with it, and the pool is closed.
+   */
+  #onPoolError(error: unknown): void {
+    const message = (error as Error)?.message ?? String(error);
+    // A result that arrived from a thread after its task had been cancelled: already reported.
+    if (message.startsWith('Unexpected message from Worker')) return;
+    if (this.#failure) return;
+    this.#failure = new StaydownError(
+      ErrorCodes.SCANNER_FAILED,
+      `the scanner's threads failed outside any task (${message}); create a new scanner once the cause is fixed`,
+      { cause: error },
+    );
+    for (const run of this.#runs) run.halt(this.#failure);
+    this.close().catch(() => {}); // the failure is what callers see
   }
 
   get threads(): number {
@@ -72,11 +96,12 @@ export class Scanner {
   }
 
   #run(source: AsyncIterable<SourceItem>, options: ScanOptions): AsyncGenerator<ScanResult> {
-    if (this.#closed) {
-      throw new StaydownError(ErrorCodes.SCANNER_CLOSED, 'the scanner is closed; create a new one to scan again');
-    }
+    this.#assertOpen();
     const runs = {
-      add: (run: ScanRun) => !this.#closed && this.#runs.add(run) !== undefined,
+      add: (run: ScanRun) => {
+        this.#assertOpen(); // a scan made before the close, first pulled after it
+        this.#runs.add(run);
+      },
       delete: (run: ScanRun) => this.#runs.delete(run),
     };
     const run = new ScanRun(
@@ -85,6 +110,13 @@ export class Scanner {
       options.signal,
     );
     return run.results();
+  }
+
+  #assertOpen(): void {
+    if (this.#failure) throw this.#failure;
+    if (this.#closed) {
+      throw new StaydownError(ErrorCodes.SCANNER_CLOSED, 'the scanner is closed; create a new one to scan again');
+    }
   }
 
   /**
@@ -103,7 +135,7 @@ export class Scanner {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    for (const run of this.#runs) run.close();
+    for (const run of this.#runs) run.halt(closedError());
     await Promise.all([...this.#runs].map((run) => run.settled()));
     try {
       await this.#pool.close();

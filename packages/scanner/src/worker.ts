@@ -19,6 +19,8 @@ sharp.concurrency(1);
 const prefix = (text: string | undefined) => (text === undefined ? undefined : Buffer.from(text, 'ascii'));
 const exitPrefix = prefix(config.faultInjection?.exitOnPrefix);
 const hangPrefix = prefix(config.faultInjection?.hangOnPrefix);
+// Test-only: a thread that cannot load, as one missing a native library would.
+if (config.faultInjection?.failOnStart) throw new Error('test-only fault: this thread cannot start');
 
 /** Test-only: keeps this thread busy until it is terminated, as a decoder stuck in a loop would. */
 function spinForever(): never {

@@ -28,4 +28,4 @@ export type {
   ScanOptions,
   ScanResult,
 } from '@staydown/scanner';
-export { createScanner, groupNearDuplicates, Scanner } from '@staydown/scanner';
+export { createScanner, groupNearDuplicates, maxThreads, Scanner } from '@staydown/scanner';

@@ -363,6 +363,23 @@ describe('scanner with an index', () => {
   });
 });
 
+describe('scanner whose threads cannot start', () => {
+  it('ends the scan with SCANNER_FAILED instead of waiting forever, every input out once', async () => {
+    const image = await syntheticImage(320, { width: 64, height: 64 });
+    const scanner = createScanner({ threads: 2, faultInjection: { failOnStart: true } });
+    const seen: ScanResult[] = [];
+    await expect(
+      (async () => {
+        for await (const r of scanner.scanBuffers(Array.from({ length: 6 }, () => image))) seen.push(r);
+      })(),
+    ).rejects.toMatchObject({ code: 'SCANNER_FAILED', message: expect.stringMatching(/cannot start/) });
+    expect(byId(seen).size).toBe(6);
+    for (const r of seen) expect(['WORKER_CRASHED', 'SCANNER_FAILED']).toContain(r.error?.code);
+    expect(() => scanner.scanBuffers([image])).toThrow(expect.objectContaining({ code: 'SCANNER_FAILED' }));
+    await scanner.close();
+  }, 20_000);
+});
+
 describe('scanner against a spinning decoder', () => {
   it('ends a thread that takes too long, reports WORKER_TIMEOUT for that input only, and goes on', async () => {
     const HANG = 'STAYDOWN-TEST-HANG';
