@@ -2,13 +2,20 @@
 // Committed launcher so npm can link the bin before the first build exists.
 import { main } from '../dist/main.js';
 
-// A reader that stops early (`staydown index export | head`) is not a failure: output stops
-// quietly instead of dying on an unhandled EPIPE with a stack trace, and the command still
-// finishes and sets its own exit code (`scan … | head -1` must still exit 3 on a match).
+// Output that can no longer be written must not end in an unhandled 'error' and a stack trace.
+// The command still finishes and sets its own exit code (`scan … | head -1` must still exit 3
+// on a match); later writes go nowhere.
+let outputFailed = false;
 process.stdout.on('error', (error) => {
-  if (error.code !== 'EPIPE') throw error;
   process.stdout.write = () => true;
-  process.stdout.emit('drain'); // a writer waiting for room goes on (its writes now go nowhere)
+  process.stdout.emit('drain'); // a writer waiting for room goes on
+  // A reader that stops early (`staydown index export | head`) is not a failure.
+  if (error.code === 'EPIPE' || outputFailed) return;
+  // A full disk or a closed file is: say so, and never exit 0 on incomplete output.
+  outputFailed = true;
+  if (process.exitCode === 0) process.exitCode = 1; // the error came after the command had finished
+  process.stderr.write(`staydown: the output could not be written (${error.code ?? error.message}) [WRITE_FAILED]\n`);
 });
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = outputFailed && code === 0 ? 1 : code;
