@@ -35,6 +35,13 @@ export async function groupNearDuplicates(
   /** Item positions per distinct hash: identical hashes are grouped without a search. */
   const byHash = new Map<string, number[]>();
   for (const item of items) {
+    if (item === null || typeof item !== 'object') {
+      throw new StaydownError(
+        ErrorCodes.INVALID_HASH,
+        `item ${ids.length} is ${item === null ? 'null' : typeof item}, not an {id, pdq} object`,
+        { details: { position: ids.length } },
+      );
+    }
     let hash: string;
     try {
       hash = PDQ.normalize(item.pdq);

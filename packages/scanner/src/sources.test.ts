@@ -23,13 +23,30 @@ describe('walkPaths', () => {
     writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1000, 4));
     symlinkSync(path.join(dir, 'a'), path.join(dir, 'loop'));
     symlinkSync(path.join(dir, 'top.bin'), path.join(dir, 'link.bin'));
+    symlinkSync(path.join(dir, 'gone.bin'), path.join(dir, 'broken.bin'));
+    symlinkSync(path.join(dir, 'self'), path.join(dir, 'self'));
+    execFileSync('mkfifo', [path.join(dir, 'a', 'pipe')]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('walks folders recursively, follows file links but not folder links', async () => {
     const items = await collect(walkPaths([dir], 100));
     const names = items.map((i) => path.relative(dir, i.path ?? '')).sort();
-    expect(names).toEqual(['a/b/deep.bin', 'a/mid.bin', 'big.bin', 'link.bin', 'top.bin']);
+    expect(names).toEqual([
+      'a/b/deep.bin',
+      'a/mid.bin',
+      'a/pipe',
+      'big.bin',
+      'broken.bin',
+      'link.bin',
+      'self',
+      'top.bin',
+    ]);
+    // Nothing inside a folder is skipped silently: a broken or looping link and a FIFO are reported.
+    for (const name of ['a/pipe', 'broken.bin', 'self']) {
+      const item = items.find((i) => i.path === path.join(dir, name));
+      await expect(item?.load(), name).rejects.toMatchObject({ code: 'READ_FAILED' });
+    }
     const deep = items.find((i) => i.path?.endsWith('deep.bin'));
     // A walked file is neither read nor stat'ed on this thread: the worker checks and reads it.
     expect(await deep?.load()).toEqual({ file: path.join(dir, 'a', 'b', 'deep.bin') });

@@ -78,10 +78,20 @@ function failedItem(file: string, error: StaydownError): SourceItem {
   return { id: file, path: file, reloadable: false, load: () => Promise.reject(error) };
 }
 
+function notRegular(file: string): SourceItem {
+  // A FIFO or device would block the read (or never end): refuse it without opening it.
+  return failedItem(
+    file,
+    new StaydownError(ErrorCodes.READ_FAILED, `${file} is not a regular file or folder`, { details: { path: file } }),
+  );
+}
+
 /**
  * Walks files and folders lazily (a directory handle at a time, never the whole tree in
  * memory). Symlinked files are followed; symlinked folders are not, so cycles cannot loop.
- * A path that cannot be read becomes one item whose load fails with READ_FAILED.
+ * A path that cannot be read, a broken link and a special file (FIFO, socket, device) each
+ * become one item whose load fails with READ_FAILED: nothing in a folder is skipped silently
+ * except links to folders.
  */
 export async function* walkPaths(paths: Iterable<string>, maxBytes: number): AsyncGenerator<SourceItem> {
   for (const start of paths) {
@@ -94,15 +104,7 @@ export async function* walkPaths(paths: Iterable<string>, maxBytes: number): Asy
     }
     if (stat.isDirectory()) yield* walkDirectory(start, maxBytes);
     else if (stat.isFile()) yield fileItem(start, maxBytes, stat);
-    else {
-      // A FIFO or device would block the read (or never end): refuse it without opening it.
-      yield failedItem(
-        start,
-        new StaydownError(ErrorCodes.READ_FAILED, `${start} is not a regular file or folder`, {
-          details: { path: start },
-        }),
-      );
-    }
+    else yield notRegular(start);
   }
 }
 
@@ -120,9 +122,16 @@ async function* walkDirectory(dir: string, maxBytes: number): AsyncGenerator<Sou
     if (entry.isDirectory()) subdirs.push(full);
     else if (entry.isFile()) yield fileItem(full, maxBytes);
     else if (entry.isSymbolicLink()) {
-      const target = await fs.stat(full).catch(() => undefined);
-      if (target?.isFile()) yield fileItem(full, maxBytes, target);
-    }
+      let target: Stat;
+      try {
+        target = await fs.stat(full);
+      } catch (error) {
+        yield failedItem(full, readFailed(full, error)); // a broken or looping link
+        continue;
+      }
+      if (target.isFile()) yield fileItem(full, maxBytes, target);
+      else if (!target.isDirectory()) yield notRegular(full);
+    } else yield notRegular(full);
   }
   for (const sub of subdirs) yield* walkDirectory(sub, maxBytes);
 }

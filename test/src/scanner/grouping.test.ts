@@ -51,6 +51,16 @@ describe('groupNearDuplicates', () => {
     ]);
   });
 
+  it('refuses an item that is not an {id, pdq} object with INVALID_HASH and its position', async () => {
+    const good = { id: 'a', pdq: 'f'.repeat(64) };
+    for (const bad of [null, undefined, 'ff']) {
+      await expect(groupNearDuplicates([good, bad as unknown as typeof good])).rejects.toMatchObject({
+        code: 'INVALID_HASH',
+        details: { position: 1 },
+      });
+    }
+  });
+
   it('agrees with brute force on clustered random hashes, every id exactly once', async () => {
     const hex = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
     const flips = fc.array(fc.nat(255), { maxLength: 24 });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hashImage } from '@staydown/hashing';
@@ -7,6 +7,7 @@ import { syntheticImage } from '@staydown/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { memoryIo } from '../memory-io.test-support.js';
+import { countFiles } from './scan.js';
 
 async function scan(args: string[], cwd: string, isTTY = false) {
   const io = memoryIo(cwd, isTTY);
@@ -89,6 +90,18 @@ describe('staydown scan', () => {
     expect(pipe.err).not.toMatch(/ETA/);
   });
 
+  it('counts for the progress bar what the scan will report: broken links yes, links to folders no', async () => {
+    const links = path.join(dir, 'links');
+    mkdirSync(links);
+    writeFileSync(path.join(links, 'a.jpg'), 'x');
+    symlinkSync(path.join(dir, 'clean'), path.join(links, 'folder-link'));
+    symlinkSync(path.join(dir, 'gone.jpg'), path.join(links, 'broken.jpg'));
+    symlinkSync(path.join(links, 'a.jpg'), path.join(links, 'file-link.jpg'));
+    expect(await countFiles([links], new AbortController().signal)).toBe(3);
+    const r = await scan(['--db', 'db', '--json', 'links'], dir);
+    expect(r.lines).toHaveLength(3);
+  });
+
   it('exits 2 on usage errors and documents the exit codes', async () => {
     for (const args of [
       ['mixed'],
@@ -96,6 +109,7 @@ describe('staydown scan', () => {
       ['--db', 'db', '--pdq', 'slow', 'mixed'],
       ['--db', 'db', '--threads', 'many', 'mixed'],
       ['--db', 'db', '--threads', '0', 'mixed'],
+      ['--db', 'db', '--threads', '100000', 'mixed'],
       ['--db', 'db', '--bogus', 'mixed'],
     ]) {
       const r = await scan(args, dir);

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { ErrorCodes, isStaydownError } from '@staydown/core';
 import type { PdqPipeline } from '@staydown/hashing';
 import { openIndex } from '@staydown/index';
-import { createScanner, type ScanResult } from '@staydown/scanner';
+import { createScanner, maxThreads, type ScanResult } from '@staydown/scanner';
 import cliProgress from 'cli-progress';
 import { intFlag, parseCommandArgs, usage } from '../args.js';
 import { type CommandIo, ExitCode } from '../io.js';
@@ -68,8 +68,12 @@ async function write(stream: Writable, text: string): Promise<void> {
   if (!stream.write(text)) await once(stream, 'drain');
 }
 
-/** Counts files in the background so the progress bar can show an ETA before the walk ends. */
-async function countFiles(paths: string[], stop: AbortSignal): Promise<number> {
+/**
+ * Counts in the background, as the scanner's walk yields them, the results a scan will give,
+ * so the progress bar can show an ETA before the walk ends: one per file, special file or
+ * broken link; links to folders are not followed and give none.
+ */
+export async function countFiles(paths: string[], stop: AbortSignal): Promise<number> {
   let count = 0;
   const walk = async (p: string): Promise<void> => {
     if (stop.aborted) return;
@@ -82,8 +86,10 @@ async function countFiles(paths: string[], stop: AbortSignal): Promise<number> {
     if (!dir) return void count++;
     for await (const entry of dir) {
       if (stop.aborted) return;
-      if (entry.isDirectory()) await walk(path.join(p, entry.name));
-      else if (entry.isFile() || entry.isSymbolicLink()) count++;
+      const full = path.join(p, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (!entry.isSymbolicLink()) count++;
+      else if (!(await fs.stat(full).catch(() => undefined))?.isDirectory()) count++;
     }
   };
   for (const p of paths) await walk(p);
@@ -105,7 +111,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (!values.db) throw usage(`--db DIR is required\n\n${SCAN_HELP}`);
   if (positionals.length === 0) throw usage(`give at least one PATH to scan\n\n${SCAN_HELP}`);
   const threads = intFlag('threads', values.threads, os.availableParallelism());
-  if (threads < 1) throw usage('--threads must be at least 1');
+  if (threads < 1 || threads > maxThreads()) throw usage(`--threads must be from 1 to ${maxThreads()}, got ${threads}`);
   const pdq = (values.pdq ?? 'reference') as PdqPipeline;
   if (!PIPELINES.includes(pdq))
     throw usage(`--pdq must be one of ${PIPELINES.join(', ')}, got ${JSON.stringify(values.pdq)}`);
