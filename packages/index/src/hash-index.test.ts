@@ -4,7 +4,14 @@ import path from 'node:path';
 import { hexHammingDistance } from '@staydown/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type EntryInput, type Match, type MatchResult, openIndex, sortByDistance } from './hash-index.js';
+import {
+  type EntryInput,
+  type Match,
+  type MatchResult,
+  normalizeEntry,
+  openIndex,
+  sortByDistance,
+} from './hash-index.js';
 import { importFile } from './import.js';
 import { nearRecord, prng, recordHex, syntheticRecords } from './test-data.js';
 
@@ -338,5 +345,23 @@ describe('lists, thresholds and allow-lists', () => {
     );
     await reader.close();
     await writer.close();
+  });
+});
+
+describe('normalizeEntry added_at', () => {
+  const now = '2026-01-01T00:00:00.000Z';
+  const entry = (addedAt: string | Date) => ({ signal: 'md5', hash: 'a'.repeat(32), list: 'l', addedAt });
+
+  it('keeps ISO 8601 dates and date-times, in UTC', () => {
+    expect(normalizeEntry(entry('2024-01-02T03:04:05.678Z'), now).addedAt).toBe('2024-01-02T03:04:05.678Z');
+    expect(normalizeEntry(entry('2024-01-02 03:04:05+02:00'), now).addedAt).toBe('2024-01-02T01:04:05.000Z');
+    expect(normalizeEntry(entry('2024-01-02'), now).addedAt).toBe('2024-01-02T00:00:00.000Z');
+    expect(normalizeEntry(entry(new Date(0)), now).addedAt).toBe('1970-01-01T00:00:00.000Z');
+  });
+
+  it('refuses what Date.parse would only guess at', () => {
+    for (const bad of ['1', 'Tuesday', '12/03/2024', '2024-13-45T99:99', 'yesterday']) {
+      expect(() => normalizeEntry(entry(bad), now), bad).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    }
   });
 });

@@ -452,12 +452,19 @@ export class HashIndex {
   }
 }
 
+/**
+ * An ISO 8601 date or date-time, as exports write it (a space for the T is accepted). Anything
+ * else Date.parse happens to read ("1" is the year 2001) is refused, not guessed.
+ */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
 /** Validates and normalises one entry; throws INVALID_HASH / UNKNOWN_SIGNAL / INVALID_OPTION. */
 export function normalizeEntry(e: EntryInput, now: string): Entry {
   const type = getSignal(e.signal);
   let addedAt = now;
   if (e.addedAt !== undefined && e.addedAt !== now) {
-    const ms = e.addedAt instanceof Date ? e.addedAt.getTime() : Date.parse(e.addedAt);
+    const ms =
+      e.addedAt instanceof Date ? e.addedAt.getTime() : ISO_DATE.test(String(e.addedAt)) ? Date.parse(e.addedAt) : NaN;
     if (Number.isNaN(ms)) {
       throw new StaydownError(ErrorCodes.INVALID_OPTION, `added_at is not a date: ${JSON.stringify(e.addedAt)}`);
     }

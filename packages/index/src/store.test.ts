@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 
 describe('validateListName', () => {
@@ -10,5 +13,17 @@ describe('validateListName', () => {
     expect(() => validateListName('')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => validateListName('a\nb')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => validateListName(42)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
+});
+
+describe('IndexStore.open read-only', () => {
+  it('refuses a folder with no index without creating it (a mistyped --db leaves nothing behind)', async () => {
+    const { IndexStore } = await import('./store.js');
+    const missing = path.join(mkdtempSync(path.join(tmpdir(), 'staydown-store-')), 'typo');
+    expect(() => IndexStore.open(missing, true)).toThrow(
+      expect.objectContaining({ code: 'INDEX_OPEN_FAILED', message: expect.stringMatching(/no index there/) }),
+    );
+    expect(existsSync(missing)).toBe(false);
+    rmSync(path.dirname(missing), { recursive: true, force: true });
   });
 });

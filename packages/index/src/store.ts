@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, StaydownError } from '@staydown/core';
 import { type Database, open, type RootDatabase } from 'lmdb';
@@ -100,9 +100,16 @@ export class IndexStore {
   }
 
   static open(dir: string, readOnly: boolean): IndexStore {
+    const file = path.join(dir, 'index.mdb');
+    // lmdb would create the folder even to read: a mistyped --db must leave nothing behind.
+    if (readOnly && !existsSync(file)) {
+      throw new StaydownError(ErrorCodes.INDEX_OPEN_FAILED, `cannot open index at ${dir}: there is no index there`, {
+        details: { dir },
+      });
+    }
     try {
       if (!readOnly) mkdirSync(dir, { recursive: true });
-      const root = open({ path: path.join(dir, 'index.mdb'), maxDbs: 8, readOnly, pageSize: 16384 });
+      const root = open({ path: file, maxDbs: 8, readOnly, pageSize: 16384 });
       return new IndexStore(dir, readOnly, root);
     } catch (error) {
       throw new StaydownError(
