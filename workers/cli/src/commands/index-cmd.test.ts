@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,38 @@ describe('staydown index', () => {
     expect(r.err).toContain('nothing imported');
     const stats = await staydown('index', 'stats', '--db', 'db2', '--json');
     expect(JSON.parse(stats.out).totalEntries).toBe(0);
+    // With --json, the refused file still gets its line, so a pipeline reading stdout sees it.
+    const json = await staydown('index', 'import', '--db', 'db2', '--strict', '--json', 'bad.txt');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out)).toMatchObject({
+      file: 'bad.txt',
+      added: 0,
+      rejected: 1,
+      errors: [{ line: 2, code: 'INVALID_HASH' }],
+      error: { code: 'IMPORT_INVALID_LINE', message: expect.stringContaining('nothing imported') },
+    });
+  });
+
+  it('exits 2 (usage) for a file of unknown format or an unknown signal, before touching the index', async () => {
+    writeFileSync(path.join(tmp, 'list.weird'), `${P1}\n`);
+    for (const args of [
+      ['index', 'import', '--db', 'db-usage', 'list.weird'],
+      ['index', 'export', '--db', 'db1', '--signal', 'nope'],
+    ]) {
+      const r = await staydown(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(/\[USAGE\]/);
+    }
+    expect(existsSync(path.join(tmp, 'db-usage'))).toBe(false);
+  });
+
+  it('leaves no folder behind for a mistyped --db on a read-only command', async () => {
+    for (const sub of ['stats', 'export', 'list']) {
+      const r = await staydown('index', sub, '--db', 'db-typo');
+      expect(r.code, sub).toBe(1);
+      expect(r.err).toMatch(/no index there \[INDEX_OPEN_FAILED\]/);
+    }
+    expect(existsSync(path.join(tmp, 'db-typo'))).toBe(false);
   });
 
   it('manages lists: enable, disable, allow, threshold, delete; stats and list', async () => {

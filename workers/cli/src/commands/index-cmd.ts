@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ErrorCodes, getSignal, isStaydownError } from '@staydown/core';
 import {
   exportEntries,
+  formatFromPath,
   type HashIndex,
   type ImportReport,
   importFile,
@@ -27,7 +28,10 @@ subcommands:
       extension (.csv .jsonl .txt .hma) unless given. Bad lines are reported with their line
       number and skipped; with --strict a file with any bad line imports nothing.
       --signal: signal of lines that name none (default pdq); --list: put every row in NAME
-      (default: the row's list, else the file's base name).
+      (default: the row's list, else the file's base name). --json: one line per file,
+      {file, format, rows, added, existing, rejected, errors}; a file refused under --strict
+      gives {file, added: 0, rejected, errors, error: {code, message}}.
+      Exit 0; 1 when a file had bad lines; 2 on a usage error (an unknown extension, signal).
   export [--format ${LIST_FORMATS.join('|')}] [--list NAME] [--signal S]
       write entries to stdout (default csv; csv and jsonl keep every field)
   stats [--json]                 entries per list and signal, search structures
@@ -103,6 +107,8 @@ async function importCommand(argv: string[], io: CommandIo): Promise<number> {
   if (values.signal !== undefined && !isKnownSignal(values.signal)) {
     throw usage(`unknown signal ${JSON.stringify(values.signal)}`);
   }
+  // A file whose format cannot be told is a usage error, found before anything is imported.
+  if (format === undefined) for (const given of positionals) formatFromPathOrUsage(given);
   let failed = false;
   await withIndex(dir, false, async (index) => {
     for (const given of positionals) {
@@ -140,6 +146,13 @@ async function importCommand(argv: string[], io: CommandIo): Promise<number> {
           const details = error.details as { errors?: LineError[]; rejected?: number } | undefined;
           printLineErrors(io, given, details?.errors ?? [], details?.rejected ?? 0);
           io.stderr.write(`${given}: ${error.message}\n`);
+          if (values.json) {
+            const rejected = details?.rejected ?? 0;
+            const failure = { code: error.code, message: error.message };
+            io.stdout.write(
+              `${JSON.stringify({ file: given, added: 0, rejected, errors: details?.errors ?? [], error: failure })}\n`,
+            );
+          }
           failed = true;
           continue;
         }
@@ -168,6 +181,14 @@ function isKnownSignal(name: string): boolean {
   }
 }
 
+function formatFromPathOrUsage(file: string): ListFormat {
+  try {
+    return formatFromPath(file);
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
+}
+
 function parseListFormatOrUsage(name: string): ListFormat {
   try {
     return parseListFormat(name);
@@ -187,6 +208,9 @@ async function exportCommand(argv: string[], io: CommandIo): Promise<number> {
   if (positionals.length > 0) throw usage('export writes to stdout and takes no FILE');
   const dir = dbDir(values.db, io);
   const format = parseListFormatOrUsage(String(values.format));
+  if (values.signal !== undefined && !isKnownSignal(values.signal)) {
+    throw usage(`unknown signal ${JSON.stringify(values.signal)}`);
+  }
   await withIndex(dir, true, (index) =>
     exportEntries(index, io.stdout, { format, list: values.list, signal: values.signal }),
   );
