@@ -175,6 +175,30 @@ describe('HashIndex: what a match says of an entry (list, label, ref) is what th
 });
 
 describe('sortByDistance', () => {
+  it('orders one list’s long hashes (the packed-key path) exactly as the comparison sort, shared prefixes included', () => {
+    const hex = (min: number, max: number) =>
+      fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: min, maxLength: max });
+    // Few prefixes, so many hashes share their first 9 digits (the key's part) and differ after.
+    const hash = fc
+      .tuple(fc.constantFrom('000000000', '0a1b2c3d4', 'ffffffff0', 'f'), hex(8, 55))
+      .map(([p, rest]) => `${p}${rest}`.padEnd(64, '0').slice(0, 64));
+    const match = fc.record({
+      signal: fc.constant('pdq'),
+      hash,
+      list: fc.constant('police'),
+      label: fc.constant(null),
+      ref: fc.constant(null),
+      distance: fc.integer({ min: 0, max: 256 }),
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(match, { minLength: 64, maxLength: 600, selector: (m) => m.hash }), (matches) => {
+        const expected = [...matches].sort(byDistanceForTest);
+        expect(sortByDistance([...matches])).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('orders exactly as one comparison sort by distance, list, hash and signal', () => {
     const match = fc.record({
       signal: fc.constantFrom('pdq', 'blockhash'),
@@ -365,3 +389,12 @@ describe('normalizeEntry added_at', () => {
     }
   });
 });
+
+function byDistanceForTest(a: Match, b: Match): number {
+  return (
+    a.distance - b.distance ||
+    (a.list < b.list ? -1 : a.list > b.list ? 1 : 0) ||
+    (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0) ||
+    (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : 0)
+  );
+}
