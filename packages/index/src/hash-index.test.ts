@@ -223,6 +223,29 @@ describe('sortByDistance', () => {
   });
 });
 
+describe('HashIndex: a hash removed and added again', () => {
+  it('is reported once, after the recent additions are folded into the table and after reopening', async () => {
+    const dir = freshDir();
+    const H = 'ab'.repeat(32);
+    let index = await openIndex(dir);
+    index.add([{ signal: 'pdq', hash: H, list: 'a', label: 'first' }]);
+    await index.close();
+    index = await openIndex(dir);
+    expect(index.search('pdq', H).matches).toHaveLength(1); // loads the table from the snapshot
+    index.remove([{ signal: 'pdq', hash: H, list: 'a' }]);
+    expect(index.search('pdq', H).matches).toEqual([]);
+    index.add([{ signal: 'pdq', hash: H, list: 'a', label: 'again' }]);
+    expect(index.search('pdq', H).matches.map((m) => m.label)).toEqual(['again']);
+    index.refresh(); // folds the recent additions into the table
+    expect(index.search('pdq', H).matches.map((m) => m.label)).toEqual(['again']);
+    expect(index.stats().signals.pdq.indexedHashes).toBe(1);
+    await index.close();
+    index = await openIndex(dir);
+    expect(index.search('pdq', H).matches.map((m) => m.label)).toEqual(['again']);
+    await index.close();
+  });
+});
+
 describe('lists, thresholds and allow-lists', () => {
   const base = 'f'.repeat(56);
   const hashAt = (flips: number) => {

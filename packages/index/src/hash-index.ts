@@ -610,7 +610,8 @@ function toMatch(entry: Entry, distance: number): Match {
 /** Up to this many enabled lists, a found hash's entries are read by key, one per list. */
 const POINT_LOOKUP_LISTS = 8;
 
-function byDistance(a: Match, b: Match): number {
+/** The order of every result: distance, then list, hash and signal. */
+export function byDistance(a: Match, b: Match): number {
   return (
     a.distance - b.distance ||
     (a.list < b.list ? -1 : a.list > b.list ? 1 : 0) ||
@@ -625,6 +626,6 @@ function byDistance(a: Match, b: Match): number {
  */
 export async function openIndex(dir: string, options: IndexOptions = {}): Promise<HashIndex> {
   const resolved = resolveIndexOptions(options);
-  const store = IndexStore.open(dir, resolved.readOnly);
+  const store = IndexStore.open(dir, resolved.readOnly, resolved.mustExist);
   return new HashIndex(store, resolved);
 }

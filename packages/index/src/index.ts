@@ -3,6 +3,7 @@ export { formatFromPath, LIST_FORMATS, type ListFormat, parseListFormat } from '
 /** The in-memory exact Hamming range search over packed 256-bit records (multi-index + wasm scan). */
 export { chooseSubstrings, HammingTable } from './hamming-table.js';
 export {
+  byDistance,
   type EntryInput,
   HashIndex,
   type IndexStats,

@@ -171,11 +171,32 @@ export class SignalSpace {
     for (const { hash, facts } of hashes) {
       record.fill(0);
       writeRecord(record, 0, hash);
+      // A hash whose entries were all removed keeps its record (removing never rebuilds): it
+      // gets its facts back instead of a second record, which would be reported twice.
+      const held = this.heldId(record);
+      if (held >= 0) {
+        this.facts.set(held, facts);
+        continue;
+      }
       const id = this.table.count + this.delta.append(record);
       this.facts.set(id, facts);
     }
     // Scanning the delta costs ~3 ns per hash per query: fold it into the table before it matters.
     if (this.delta.count > Math.max(4096, this.table.count / 16)) this.merge();
+  }
+
+  /** The id of the record equal to `record`, or -1. */
+  private heldId(record: Uint8Array): number {
+    let held = -1;
+    this.table.search(record, 0, (id) => {
+      held = id;
+    });
+    if (held < 0) {
+      this.delta.search(record, 0, (id) => {
+        held = this.table.count + id;
+      });
+    }
+    return held;
   }
 
   /** Marks held hashes as having more than one entry now (a write added another list's). */

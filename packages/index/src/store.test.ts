@@ -13,6 +13,13 @@ describe('validateListName', () => {
     expect(() => validateListName('')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => validateListName('a\nb')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => validateListName(42)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    // A lone surrogate would be stored as U+FFFD and merge with other such names.
+    for (const name of ['\ud800', 'police\udbff', '\udc00x']) {
+      expect(() => validateListName(name), JSON.stringify(name)).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+    }
+    expect(validateListName('politie 🚓 \ufffd')).toBe('politie 🚓 \ufffd');
   });
 });
 

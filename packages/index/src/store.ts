@@ -57,13 +57,23 @@ const LISTS_GENERATION = 'lists-gen';
 /** The last name that passed (never the empty string, which is invalid). */
 let lastValidListName: string | undefined;
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** List names travel in files and on command lines: printable, no separators, bounded. */
 export function validateListName(name: unknown): string {
   if (lastValidListName !== undefined && name === lastValidListName) return lastValidListName; // imports repeat one name millions of times
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\x00-\x1f\x7f]/.test(name)) {
+  // Keys are stored as UTF-8, which turns a lone surrogate into U+FFFD: two such names would
+  // become one list and lose entries.
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > 200 ||
+    /[\x00-\x1f\x7f]/.test(name) ||
+    LONE_SURROGATE.test(name)
+  ) {
     throw new StaydownError(
       ErrorCodes.INVALID_OPTION,
-      `list name must be 1–200 printable characters, got ${JSON.stringify(name)}`,
+      `list name must be 1–200 printable characters (well-formed Unicode), got ${JSON.stringify(name)}`,
       { details: { list: typeof name === 'string' ? name.slice(0, 200) : null } },
     );
   }
@@ -99,10 +109,10 @@ export class IndexStore {
     this.meta = root.openDB({ name: 'meta' });
   }
 
-  static open(dir: string, readOnly: boolean): IndexStore {
+  static open(dir: string, readOnly: boolean, mustExist = false): IndexStore {
     const file = path.join(dir, 'index.mdb');
     // lmdb would create the folder even to read: a mistyped --db must leave nothing behind.
-    if (readOnly && !existsSync(file)) {
+    if ((readOnly || mustExist) && !existsSync(file)) {
       throw new StaydownError(ErrorCodes.INDEX_OPEN_FAILED, `cannot open index at ${dir}: there is no index there`, {
         details: { dir },
       });
