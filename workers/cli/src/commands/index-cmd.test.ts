@@ -74,6 +74,24 @@ describe('staydown index', () => {
     expect(existsSync(path.join(tmp, 'db-usage'))).toBe(false);
   });
 
+  it('changes no index that does not exist: list commands on a mistyped --db create nothing', async () => {
+    for (const args of [
+      ['enable', 'police'],
+      ['disable', 'police'],
+      ['allow', 'police'],
+      ['threshold', 'police', '20'],
+      ['delete', 'police'],
+    ]) {
+      const r = await staydown('index', ...args, '--db', 'db-typo-write');
+      expect(r.code, args[0]).toBe(1);
+      expect(r.err).toMatch(/no index there \[INDEX_OPEN_FAILED\]/);
+    }
+    expect(existsSync(path.join(tmp, 'db-typo-write'))).toBe(false);
+    const bad = await staydown('index', 'threshold', 'police', '20', '--signal', 'xyz', '--db', 'db1');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/\[USAGE\]/);
+  });
+
   it('leaves no folder behind for a mistyped --db on a read-only command', async () => {
     for (const sub of ['stats', 'export', 'list']) {
       const r = await staydown('index', sub, '--db', 'db-typo');

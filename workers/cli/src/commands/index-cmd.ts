@@ -78,8 +78,11 @@ function dbDir(value: string | undefined, io: CommandIo): string {
   return path.resolve(io.cwd, value);
 }
 
-async function withIndex<T>(dir: string, readOnly: boolean, fn: (index: HashIndex) => Promise<T> | T): Promise<T> {
-  const index = await openIndex(dir, { readOnly });
+/** 'create' only for import: the other commands that write change an index that must exist. */
+type OpenMode = 'read' | 'write' | 'create';
+
+async function withIndex<T>(dir: string, mode: OpenMode, fn: (index: HashIndex) => Promise<T> | T): Promise<T> {
+  const index = await openIndex(dir, { readOnly: mode === 'read', mustExist: mode === 'write' });
   try {
     return await fn(index);
   } finally {
@@ -110,7 +113,7 @@ async function importCommand(argv: string[], io: CommandIo): Promise<number> {
   // A file whose format cannot be told is a usage error, found before anything is imported.
   if (format === undefined) for (const given of positionals) formatFromPathOrUsage(given);
   let failed = false;
-  await withIndex(dir, false, async (index) => {
+  await withIndex(dir, 'create', async (index) => {
     for (const given of positionals) {
       const file = path.resolve(io.cwd, given);
       const bar = io.isTTY
@@ -211,7 +214,7 @@ async function exportCommand(argv: string[], io: CommandIo): Promise<number> {
   if (values.signal !== undefined && !isKnownSignal(values.signal)) {
     throw usage(`unknown signal ${JSON.stringify(values.signal)}`);
   }
-  await withIndex(dir, true, (index) =>
+  await withIndex(dir, 'read', (index) =>
     exportEntries(index, io.stdout, { format, list: values.list, signal: values.signal }),
   );
   return ExitCode.OK;
@@ -221,7 +224,7 @@ async function statsCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs(argv, common);
   if (values.help) return help(io);
   const dir = dbDir(values.db, io);
-  await withIndex(dir, true, (index) => {
+  await withIndex(dir, 'read', (index) => {
     index.warm();
     const stats = index.stats();
     if (values.json) {
@@ -258,7 +261,7 @@ async function listCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs(argv, common);
   if (values.help) return help(io);
   const dir = dbDir(values.db, io);
-  await withIndex(dir, true, (index) => {
+  await withIndex(dir, 'read', (index) => {
     const lists = index.lists();
     if (values.json) for (const l of lists) io.stdout.write(`${JSON.stringify(l)}\n`);
     else writeLists(io, lists);
@@ -275,7 +278,7 @@ async function setEnabled(argv: string[], io: CommandIo, enabled: boolean): Prom
   const { values, positionals } = parseCommandArgs(argv, common);
   if (values.help) return help(io);
   const name = oneName(positionals, `to ${enabled ? 'enable' : 'disable'}`);
-  await withIndex(dbDir(values.db, io), false, (index) => index.setEnabled(name, enabled));
+  await withIndex(dbDir(values.db, io), 'write', (index) => index.setEnabled(name, enabled));
   io.stdout.write(`list ${name} ${enabled ? 'enabled' : 'disabled'}\n`);
   return ExitCode.OK;
 }
@@ -284,7 +287,7 @@ async function allowCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { ...common, off: { type: 'boolean', default: false } });
   if (values.help) return help(io);
   const name = oneName(positionals, 'to mark as allow-list');
-  await withIndex(dbDir(values.db, io), false, (index) => index.setAllowList(name, !values.off));
+  await withIndex(dbDir(values.db, io), 'write', (index) => index.setAllowList(name, !values.off));
   io.stdout.write(
     `list ${name} ${values.off ? 'is no longer an allow-list' : 'is an allow-list (known false positives)'}\n`,
   );
@@ -297,11 +300,13 @@ async function thresholdCommand(argv: string[], io: CommandIo): Promise<number> 
   if (positionals.length !== 2) throw usage('expected NAME and a threshold N');
   const [name, n] = positionals;
   const threshold = intFlag('threshold', n, 0);
-  await withIndex(dbDir(values.db, io), false, (index) => {
+  await withIndex(dbDir(values.db, io), 'write', (index) => {
     try {
       index.setThreshold(name, String(values.signal), threshold);
     } catch (error) {
-      if (isStaydownError(error, ErrorCodes.INVALID_OPTION)) throw usage(error.message);
+      if (isStaydownError(error, ErrorCodes.INVALID_OPTION) || isStaydownError(error, ErrorCodes.UNKNOWN_SIGNAL)) {
+        throw usage(error.message);
+      }
       throw error;
     }
   });
@@ -313,7 +318,7 @@ async function deleteCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, common);
   if (values.help) return help(io);
   const name = oneName(positionals, 'to delete');
-  const removed = await withIndex(dbDir(values.db, io), false, (index) => index.deleteList(name));
+  const removed = await withIndex(dbDir(values.db, io), 'write', (index) => index.deleteList(name));
   io.stdout.write(`list ${name} deleted (${removed} entries)\n`);
   return ExitCode.OK;
 }

@@ -111,6 +111,17 @@ describe('staydown match', () => {
     expect(missing.error.code).toBe('READ_FAILED');
   });
 
+  it('orders --file matches by distance, list and hash with --max-distance too', async () => {
+    type Hit = { distance: number; list: string; hash: string; signal: string };
+    const order = (a: Hit, b: Hit) =>
+      a.distance - b.distance || a.list.localeCompare(b.list) || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
+    for (const extra of [[], ['--max-distance', '5']]) {
+      const [found] = (await staydown('match', '--db', 'db', '--json', ...extra, '--file', image)).json();
+      expect(found.matches.length, extra.join(' ')).toBeGreaterThan(1);
+      expect(found.matches, extra.join(' ')).toEqual([...found.matches].sort(order));
+    }
+  });
+
   it('shows allow-list suppression', async () => {
     writeFileSync(path.join(tmp, 'logos.txt'), `${H0}\n`);
     expect((await staydown('index', 'import', '--db', 'db', '--list', 'logos', 'logos.txt')).code).toBe(0);

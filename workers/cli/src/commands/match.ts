@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, getSignal, StaydownError, toStaydownError } from '@staydown/core';
 import { hashImage } from '@staydown/hashing';
-import { type HashIndex, type Match, type MatchResult, openIndex } from '@staydown/index';
+import { byDistance, type HashIndex, type Match, type MatchResult, openIndex } from '@staydown/index';
 import { intFlag, parseCommandArgs, usage } from '../args.js';
 import { type CommandIo, ExitCode } from '../io.js';
 
@@ -121,8 +121,7 @@ async function matchFile(
     merged.suppressed.push(...r.suppressed);
     merged.allowedBy.push(...r.allowedBy);
   }
-  for (const part of [merged.matches, merged.suppressed, merged.allowedBy])
-    part.sort((a, b) => a.distance - b.distance);
+  for (const part of [merged.matches, merged.suppressed, merged.allowedBy]) part.sort(byDistance);
   return merged;
 }
 
