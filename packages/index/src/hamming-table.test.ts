@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hammingDistance } from '@staydown/core';
@@ -263,6 +263,17 @@ describe('HammingTable: exactly the brute-force result set', () => {
     expect(searchAll(withExtra!.table, records.subarray(0, 32), 31).got).toEqual(
       bruteForce(records, count, records.subarray(0, 32), 31),
     );
+    // Damaged in place, same size (a bad disk block, a stray write): refused, never searched.
+    const size = statSync(file).size;
+    for (const at of [Math.floor(size / 2), size - 1]) {
+      table.writeSnapshot(file, 44, 'pdq', extra);
+      const fd = openSync(file, 'r+');
+      writeSync(fd, Buffer.alloc(at === size - 1 ? 1 : 1024, 0xff), 0, at === size - 1 ? 1 : 1024, at);
+      closeSync(fd);
+      expect(statSync(file).size).toBe(size);
+      expect(HammingTable.readSnapshot(file), `damaged at ${at}`).toBeUndefined();
+    }
+    table.writeSnapshot(file, 44, 'pdq', extra);
     truncateSync(file, statSync(file).size - 1);
     expect(HammingTable.readSnapshot(file)).toBeUndefined();
     writeFileSync(file, Buffer.from('SDMIH002'));

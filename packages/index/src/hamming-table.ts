@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import {
   CANDIDATES_AT,
@@ -129,6 +130,8 @@ export interface TableHeader {
    * is only valid with this very table); absent or 0 in snapshots without any.
    */
   extraBytes?: number;
+  /** SHA-256 of the body and extra bytes: a damaged snapshot is rebuilt, never trusted. */
+  sha256?: string;
 }
 
 /** 003: the dense block is ordered by popcount. */
@@ -599,6 +602,11 @@ export class HammingTable {
    * owner's `extra` bytes, which readSnapshot hands back with this same table.
    */
   writeSnapshot(path: string, generation: number, signal: string, extra?: Uint8Array): void {
+    const body = new Uint8Array(
+      this.memory.buffer,
+      this.recordsAt,
+      HammingTable.bodyBytes(this.count, this.lengths, this.idBytes, this.dense),
+    );
     const header: TableHeader = {
       bits: this.bits,
       count: this.count,
@@ -610,6 +618,7 @@ export class HammingTable {
       heavy: this.heavy,
       idBytes: this.idBytes,
       extraBytes: extra?.byteLength ?? 0,
+      sha256: snapshotDigest(body, extra),
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
     const head = Buffer.alloc(align8(MAGIC.length + 4 + json.length));
@@ -620,14 +629,7 @@ export class HammingTable {
     const fd = openSync(tmp, 'w');
     try {
       writeAll(fd, head);
-      writeAll(
-        fd,
-        new Uint8Array(
-          this.memory.buffer,
-          this.recordsAt,
-          HammingTable.bodyBytes(this.count, this.lengths, this.idBytes, this.dense),
-        ),
-      );
+      writeAll(fd, body);
       if (extra && extra.byteLength > 0) writeAll(fd, extra);
       fsyncSync(fd);
     } catch (error) {
@@ -689,16 +691,27 @@ export class HammingTable {
     if (statSync(path).size !== dataAt + bodyBytes + extraBytes) return undefined;
     const memory = createMemory(SCRATCH_BYTES + bodyBytes);
     const extra = extraBytes > 0 ? new Uint8Array(extraBytes) : undefined;
+    const body = new Uint8Array(memory.buffer, SCRATCH_BYTES, bodyBytes);
     const fd = openSync(path, 'r');
     try {
-      readAll(fd, new Uint8Array(memory.buffer, SCRATCH_BYTES, bodyBytes), dataAt);
+      readAll(fd, body, dataAt);
       if (extra) readAll(fd, extra, dataAt + bodyBytes);
     } finally {
       closeSync(fd);
     }
+    // A damaged file of the right size would give wrong answers (or read out of bounds): the
+    // owner rebuilds from the store instead. Snapshots written before the digest existed too.
+    if (header.sha256 !== snapshotDigest(body, extra)) return undefined;
     const table = new HammingTable(bits, count, lengths, memory, idBytes, heavy, dense, densePopStarts);
     return { table, header, extra };
   }
+}
+
+/** SHA-256 of a snapshot's body and extra bytes (about 0.7 s per GB here): integrity, not secrecy. */
+function snapshotDigest(body: Uint8Array, extra: Uint8Array | undefined): string {
+  const hash = createHash('sha256').update(body);
+  if (extra) hash.update(extra);
+  return hash.digest('hex');
 }
 
 /**
