@@ -1,4 +1,15 @@
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hammingDistance } from '@staydown/core';
@@ -273,7 +284,11 @@ describe('HammingTable: exactly the brute-force result set', () => {
       expect(statSync(file).size).toBe(size);
       expect(HammingTable.readSnapshot(file), `damaged at ${at}`).toBeUndefined();
     }
+    // A temp file left by a writer killed mid-write goes with the next write.
+    const dead = spawnSync('true').pid;
+    writeFileSync(`${file}.${dead}.tmp`, 'half a snapshot');
     table.writeSnapshot(file, 44, 'pdq', extra);
+    expect(existsSync(`${file}.${dead}.tmp`)).toBe(false);
     truncateSync(file, statSync(file).size - 1);
     expect(HammingTable.readSnapshot(file)).toBeUndefined();
     writeFileSync(file, Buffer.from('SDMIH002'));

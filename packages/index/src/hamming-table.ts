@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { isRunning } from './process-alive.js';
 import {
   CANDIDATES_AT,
   createKernel,
@@ -625,6 +638,7 @@ export class HammingTable {
     MAGIC.copy(head, 0);
     head.writeUInt32LE(json.length, MAGIC.length);
     json.copy(head, MAGIC.length + 4);
+    removeStaleTemps(path);
     const tmp = `${path}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
@@ -704,6 +718,24 @@ export class HammingTable {
     if (header.sha256 !== snapshotDigest(body, extra)) return undefined;
     const table = new HammingTable(bits, count, lengths, memory, idBytes, heavy, dense, densePopStarts);
     return { table, header, extra };
+  }
+}
+
+/** Removes `<path>.<pid>.tmp` files of writers that were killed mid-write (as large as the snapshot). */
+function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid))
+      rmSync(join(dir, name), { force: true });
   }
 }
 

@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { isRunning } from './process-alive.js';
 import { byKeyFields, type Entry, entryKey, sortByKey } from './store.js';
 
 /**
@@ -199,13 +200,4 @@ function removeStalePartitions(parent: string): void {
   try {
     rmdirSync(parent); // only when nothing is left in it
   } catch {}
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
