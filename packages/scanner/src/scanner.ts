@@ -4,6 +4,7 @@ import type { BatchSearcher } from './matcher.js';
 import { type ResolvedScannerOptions, resolveScannerOptions, type ScannerOptions } from './options.js';
 import { closedError, ScanRun } from './pipeline.js';
 import { fromInputs, type SourceItem, walkPaths } from './sources.js';
+import { replaceLostThreads, THREAD_CHECK_MS } from './thread-keeper.js';
 import type { ScanInput, ScanOptions, ScanResult, WorkerConfig, WorkerOutcome, WorkerTask } from './types.js';
 
 export interface CreateScannerOptions extends ScannerOptions {
@@ -24,6 +25,7 @@ export class Scanner {
   #closed = false;
   #closing: Promise<void> | undefined;
   #failure: StaydownError | undefined;
+  readonly #threadCheck: NodeJS.Timeout;
 
   constructor(options: CreateScannerOptions = {}) {
     this.options = resolveScannerOptions(options);
@@ -46,6 +48,10 @@ export class Scanner {
     // piscina emits here what belongs to no task. Unheard, the event would throw and take the
     // host process down.
     this.#pool.on('error', (error: unknown) => this.#onPoolError(error));
+    this.#threadCheck = setInterval(() => {
+      if (!this.#closed) replaceLostThreads(this.#pool, this.options.threads);
+    }, THREAD_CHECK_MS);
+    this.#threadCheck.unref();
   }
 
   /**
@@ -135,6 +141,7 @@ export class Scanner {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#threadCheck);
     for (const run of this.#runs) run.halt(closedError());
     await Promise.all([...this.#runs].map((run) => run.settled()));
     try {
