@@ -60,6 +60,9 @@ export interface ResolvedScannerOptions {
   faultInjection: FaultInjection | undefined;
 }
 
+/** The longest delay setTimeout keeps (about 24.8 days); a longer one fires after 1 ms, every time. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The most threads a scanner takes: 4 per core, or 64. More only add memory (each thread loads
  * its own libvips), and a mistyped count (1000) would exhaust it before the first image.
@@ -93,8 +96,8 @@ export function resolveScannerOptions(options: ScannerOptions = {}): ResolvedSca
       options.maxFileBytes,
       hash.limits?.maxBytes ?? DEFAULT_DECODE_LIMITS.maxBytes,
     ),
-    idleTimeoutMs: positiveInt('idleTimeoutMs', options.idleTimeoutMs, 5 * 60_000),
-    taskTimeoutMs: positiveInt('taskTimeoutMs', options.taskTimeoutMs, 60_000),
+    idleTimeoutMs: positiveInt('idleTimeoutMs', options.idleTimeoutMs, 5 * 60_000, MAX_TIMER_MS),
+    taskTimeoutMs: positiveInt('taskTimeoutMs', options.taskTimeoutMs, 60_000, MAX_TIMER_MS),
     lists: options.lists,
     faultInjection: options.faultInjection,
   };

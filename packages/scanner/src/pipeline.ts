@@ -230,8 +230,10 @@ export class ScanRun {
     };
     // Caller's bytes own their ArrayBuffers (see sources.ts), so moving them copies nothing;
     // files are read by the worker and only their paths are sent.
-    const transferList: ArrayBuffer[] = [];
-    for (const { payload } of batch) if ('bytes' in payload) transferList.push(payload.bytes.buffer as ArrayBuffer);
+    // One buffer given twice (transfer: true) is moved once: a transfer list must not repeat one.
+    const moved = new Set<ArrayBuffer>();
+    for (const { payload } of batch) if ('bytes' in payload) moved.add(payload.bytes.buffer as ArrayBuffer);
+    const transferList = [...moved];
     // Aborting a running task makes piscina end its thread and start a fresh one.
     const taskAbort = new AbortController();
     this.#taskControllers.set(taskAbort, task);

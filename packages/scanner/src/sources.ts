@@ -148,10 +148,16 @@ export async function* fromInputs(
   for await (const input of inputs) {
     const { id, bytes } = input ?? {};
     const key = String(id);
-    if (!(bytes instanceof Uint8Array)) {
-      const error = new StaydownError(ErrorCodes.EMPTY_INPUT, `input ${key} has no bytes (expected a Uint8Array)`, {
-        details: { id: key },
-      });
+    // No bytes: nothing to hash, and a detached buffer (moved elsewhere already) cannot even be
+    // sent; with transfer: true it would fail its whole batch.
+    if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
+      const error = new StaydownError(
+        ErrorCodes.EMPTY_INPUT,
+        `input ${key} has no bytes (expected a non-empty Uint8Array)`,
+        {
+          details: { id: key },
+        },
+      );
       yield { id: key, reloadable: false, load: () => Promise.reject(error) };
       continue;
     }

@@ -145,6 +145,21 @@ describe('scanner over memory', () => {
     expect(owned.every((b) => b.byteLength === 0)).toBe(true);
   });
 
+  it('with transfer: a detached buffer fails alone (EMPTY_INPUT), not its whole batch', async () => {
+    const detached = new Uint8Array(images[0]);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    const inputs: ScanInput[] = [
+      ...images.slice(2).map((b, i) => ({ id: `own${i}`, bytes: new Uint8Array(b) })),
+      { id: 'detached', bytes: detached },
+    ];
+    const results = byId(await collect(scanner.scan(inputs, { transfer: true })));
+    expect(results.size).toBe(inputs.length);
+    expect(results.get('detached')?.error?.code).toBe('EMPTY_INPUT');
+    for (const id of ['own0', 'own1', 'own2', 'own3']) {
+      expect(results.get(id)?.hashes?.pdq, id).toBeDefined();
+    }
+  });
+
   it('retries the batch-mates of an input that kills its worker; only that input fails', async () => {
     async function* inputs(): AsyncGenerator<ScanInput> {
       for (let i = 0; i < 6; i++) {
@@ -410,6 +425,8 @@ describe('scanner against a spinning decoder', () => {
     const HANG = 'STAYDOWN-TEST-HANG';
     const image = await syntheticImage(310, { width: 64, height: 64 });
     const scanner = createScanner({ threads: 1, taskTimeoutMs: 1500, faultInjection: { hangOnPrefix: HANG } });
+    // A warm thread, so the spinner is running (not still queued) when close() comes.
+    expect((await collect(scanner.scanBuffers([image])))[0].hashes?.pdq).toBeDefined();
     const inputs: ScanInput[] = [
       { id: 'spinner', bytes: Buffer.from(`${HANG} decoder loop stand-in`) },
       ...[0, 1, 2].map((i) => ({ id: `g${i}`, bytes: image })),
