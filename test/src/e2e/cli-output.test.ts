@@ -1,7 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../conformance.js';
 
@@ -38,6 +40,26 @@ describe.runIf(cliBuilt)('staydown output that cannot be written', () => {
         closeSync(full);
       }
     }
+  });
+
+  it('a closed stderr does not turn a match (exit 3) into a crash', async () => {
+    const image = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } })
+      .png()
+      .toBuffer();
+    writeFileSync(path.join(dir, 'known.png'), image);
+    writeFileSync(path.join(dir, 'known.txt'), `${createHash('md5').update(image).digest('hex')}\n`);
+    execFileSync(process.execPath, [CLI, 'index', 'import', '--db', 'db', '--signal', 'md5', 'known.txt'], {
+      cwd: dir,
+    });
+    const r = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${CLI}" scan --db db known.png 2>&1 >/dev/null | true; exit \${PIPESTATUS[0]}`],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(3);
   });
 
   it('a reader that stops early: quiet, exit 0', () => {

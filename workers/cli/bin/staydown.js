@@ -17,5 +17,11 @@ process.stdout.on('error', (error) => {
   process.stderr.write(`staydown: the output could not be written (${error.code ?? error.message}) [WRITE_FAILED]\n`);
 });
 
+// A closed stderr (`2>&1 | head`, a log collector gone) must not turn exit 3 into a crash.
+process.stderr.on('error', () => {
+  process.stderr.write = () => true;
+  process.stderr.emit('drain');
+});
+
 const code = await main(process.argv.slice(2));
 process.exitCode = outputFailed && code === 0 ? 1 : code;
