@@ -1,6 +1,18 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { ErrorCodes, StaydownError } from '@staydown/core';
 
+/**
+ * A file's path: a string, or its raw bytes when the name is not valid UTF-8 (a string would
+ * turn the bad bytes into U+FFFD and name a file that does not exist, so such a file could
+ * never be hashed: a way to slip past matching).
+ */
+export type FilePath = string | Uint8Array;
+
+/** The path as people read it (bad bytes shown as U+FFFD); ids, results and messages use this. */
+export function displayPath(file: FilePath): string {
+  return typeof file === 'string' ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString('utf8');
+}
+
 /** Reused for the read that finds the end of a file (zero-filling a fresh buffer for it costs more than the read). */
 const PROBE = new Uint8Array(4096);
 
@@ -10,10 +22,14 @@ const PROBE = new Uint8Array(4096);
  * past `maxBytes + 1` bytes. Opened non-blocking, so a file swapped for a FIFO after the walk
  * cannot hang the thread. The result owns its ArrayBuffer exactly (nothing pooled or shared).
  */
-export function readFileBounded(file: string, maxBytes: number): Uint8Array {
+export function readFileBounded(where: FilePath, maxBytes: number): Uint8Array {
+  const file = displayPath(where);
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    fd = openSync(
+      typeof where === 'string' ? where : Buffer.from(where),
+      constants.O_RDONLY | (constants.O_NONBLOCK ?? 0),
+    );
   } catch (error) {
     throw readFailed(file, error);
   }

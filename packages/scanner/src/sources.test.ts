@@ -127,6 +127,23 @@ describe('in-memory inputs', () => {
   });
 });
 
+describe('file names that are not valid UTF-8', () => {
+  it('are walked, shown with U+FFFD and still read by their real bytes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'staydown-names-'));
+    try {
+      const raw = Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([0xff, 0xfe]), Buffer.from('.bin')]);
+      writeFileSync(raw, Buffer.alloc(12, 7));
+      const [item] = await collect(walkPaths([dir], 100));
+      expect(item.path).toBe(`${dir}/bad\ufffd\ufffd.bin`);
+      const payload = (await item.load()) as { file: Uint8Array };
+      expect(Buffer.from(payload.file).equals(raw)).toBe(true);
+      expect([...readFileBounded(payload.file, 100)]).toEqual(Array(12).fill(7));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('special files', () => {
   it('refuses a FIFO named on the command line without opening it (it would block)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'staydown-fifo-'));

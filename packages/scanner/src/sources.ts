@@ -1,7 +1,7 @@
 import { type Dirent, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, StaydownError } from '@staydown/core';
-import { readFailed } from './read-file.js';
+import { displayPath, type FilePath, readFailed } from './read-file.js';
 import type { ScanInput } from './types.js';
 
 /**
@@ -11,7 +11,7 @@ import type { ScanInput } from './types.js';
  * found by walking a folder has none (the worker checks its size before reading it, so this
  * thread does not pay a stat per file).
  */
-export type Payload = { bytes: Uint8Array; size: number } | { file: string; size?: number };
+export type Payload = { bytes: Uint8Array; size: number } | { file: FilePath; size?: number };
 
 /**
  * One input as the pipeline sees it. `load()` gives its payload (for a file named by the
@@ -44,7 +44,8 @@ export function transferable(bytes: Uint8Array): Uint8Array {
 type Stat = import('node:fs').Stats;
 
 /** Sizes a file for batching and refuses what the worker must not read (checked again there). */
-function checkStat(file: string, maxBytes: number, stat: Stat): Payload {
+function checkStat(where: FilePath, maxBytes: number, stat: Stat): Payload {
+  const file = displayPath(where);
   if (!stat.isFile()) {
     throw new StaydownError(ErrorCodes.READ_FAILED, `${file} is not a regular file`, { details: { path: file } });
   }
@@ -53,18 +54,19 @@ function checkStat(file: string, maxBytes: number, stat: Stat): Payload {
       details: { path: file, size: stat.size, limit: maxBytes },
     });
   }
-  return { file, size: stat.size };
+  return { file: where, size: stat.size };
 }
 
 /**
  * `known`: the file's stat when the walk took it anyway (a path the caller named, a symlink).
  * Used once; a retry leaves the checks to the worker.
  */
-function fileItem(file: string, maxBytes: number, known?: Stat): SourceItem {
+function fileItem(file: FilePath, maxBytes: number, known?: Stat): SourceItem {
   let first = known;
+  const shown = displayPath(file);
   return {
-    id: file,
-    path: file,
+    id: shown,
+    path: shown,
     reloadable: true,
     load: async () => {
       const stat = first;
@@ -74,15 +76,27 @@ function fileItem(file: string, maxBytes: number, known?: Stat): SourceItem {
   };
 }
 
-function failedItem(file: string, error: StaydownError): SourceItem {
-  return { id: file, path: file, reloadable: false, load: () => Promise.reject(error) };
+function failedItem(file: FilePath, error: StaydownError): SourceItem {
+  const shown = displayPath(file);
+  return { id: shown, path: shown, reloadable: false, load: () => Promise.reject(error) };
 }
 
-function notRegular(file: string): SourceItem {
+/**
+ * `dir/name` as a string when it is valid UTF-8 (nearly always), else as raw bytes, so that
+ * a file whose name is not UTF-8 can still be opened.
+ */
+function childPath(dir: FilePath, name: Buffer): FilePath {
+  const full = Buffer.concat([typeof dir === 'string' ? Buffer.from(dir) : dir, Buffer.from(path.sep), name]);
+  const text = full.toString('utf8');
+  return Buffer.byteLength(text) === full.length && Buffer.from(text).equals(full) ? text : full;
+}
+
+function notRegular(file: FilePath): SourceItem {
   // A FIFO or device would block the read (or never end): refuse it without opening it.
+  const shown = displayPath(file);
   return failedItem(
     file,
-    new StaydownError(ErrorCodes.READ_FAILED, `${file} is not a regular file or folder`, { details: { path: file } }),
+    new StaydownError(ErrorCodes.READ_FAILED, `${shown} is not a regular file or folder`, { details: { path: shown } }),
   );
 }
 
@@ -108,25 +122,29 @@ export async function* walkPaths(paths: Iterable<string>, maxBytes: number): Asy
   }
 }
 
-async function* walkDirectory(dir: string, maxBytes: number): AsyncGenerator<SourceItem> {
+async function* walkDirectory(dir: FilePath, maxBytes: number): AsyncGenerator<SourceItem> {
   let handle: Awaited<ReturnType<typeof fs.opendir>>;
   try {
-    handle = await fs.opendir(dir);
+    // Names as bytes: a name that is not valid UTF-8 must still name its file (childPath).
+    // (@types/node leaves 'buffer' out of opendir's encodings; Node 20 takes it.)
+    handle = await fs.opendir(typeof dir === 'string' ? dir : Buffer.from(dir), {
+      encoding: 'buffer' as BufferEncoding,
+    });
   } catch (error) {
-    yield failedItem(dir, readFailed(dir, error));
+    yield failedItem(dir, readFailed(displayPath(dir), error));
     return;
   }
-  const subdirs: string[] = [];
-  for await (const entry of handle as AsyncIterable<Dirent>) {
-    const full = path.join(dir, entry.name);
+  const subdirs: FilePath[] = [];
+  for await (const entry of handle as unknown as AsyncIterable<Dirent<Buffer>>) {
+    const full = childPath(dir, entry.name);
     if (entry.isDirectory()) subdirs.push(full);
     else if (entry.isFile()) yield fileItem(full, maxBytes);
     else if (entry.isSymbolicLink()) {
       let target: Stat;
       try {
-        target = await fs.stat(full);
+        target = await fs.stat(typeof full === 'string' ? full : Buffer.from(full));
       } catch (error) {
-        yield failedItem(full, readFailed(full, error)); // a broken or looping link
+        yield failedItem(full, readFailed(displayPath(full), error)); // a broken or looping link
         continue;
       }
       if (target.isFile()) yield fileItem(full, maxBytes, target);

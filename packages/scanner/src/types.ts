@@ -50,7 +50,7 @@ export interface ScanOptions {
  * transferred or as a file path the worker reads itself.
  */
 export interface WorkerTask {
-  items: ({ key: number; bytes: Uint8Array } | { key: number; file: string })[];
+  items: ({ key: number; bytes: Uint8Array } | { key: number; file: string | Uint8Array })[];
   /** Shared with the main thread: the worker writes Date.now() when it starts the task. */
   startedAt: Float64Array;
 }

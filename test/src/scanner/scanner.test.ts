@@ -90,6 +90,20 @@ describe('scanner over files', () => {
     expect(again.get(path.join(dir, 'crash.jpg'))?.error?.code).toBe('WORKER_CRASHED');
   });
 
+  it('hashes a file whose name is not valid UTF-8 (it cannot slip past matching)', async () => {
+    const odd = mkdtempSync(path.join(os.tmpdir(), 'staydown-scan-names-'));
+    try {
+      const raw = Buffer.concat([Buffer.from(`${odd}/report-`), Buffer.from([0xe9, 0xff]), Buffer.from('.jpg')]);
+      writeFileSync(raw, await syntheticImage(42, { width: 120, height: 90 }));
+      const [result] = await collect(scanner.scanPaths(odd));
+      expect(result.error).toBeUndefined();
+      expect(result.hashes?.pdq).toMatch(/^[0-9a-f]{64}$/);
+      expect(result.path).toBe(`${odd}/report-\ufffd\ufffd.jpg`);
+    } finally {
+      rmSync(odd, { recursive: true, force: true });
+    }
+  });
+
   it('reports a missing path as READ_FAILED and goes on', async () => {
     const results = byId(await collect(scanner.scanPaths([path.join(dir, 'missing.jpg'), good[0]])));
     expect(results.get(path.join(dir, 'missing.jpg'))?.error?.code).toBe('READ_FAILED');
