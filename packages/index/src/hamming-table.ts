@@ -1,18 +1,7 @@
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { isRunning } from './process-alive.js';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { removeLeftovers } from './process-alive.js';
 import {
   CANDIDATES_AT,
   createKernel,
@@ -723,20 +712,10 @@ export class HammingTable {
 
 /** Removes `<path>.<pid>.tmp` files of writers that were killed mid-write (as large as the snapshot). */
 function removeStaleTemps(path: string): void {
-  const dir = dirname(path);
   const prefix = `${basename(path)}.`;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid))
-      rmSync(join(dir, name), { force: true });
-  }
+  removeLeftovers(dirname(path), (name) =>
+    name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length, -'.tmp'.length)) : undefined,
+  );
 }
 
 /** SHA-256 of a snapshot's body and extra bytes (about 0.7 s per GB here): integrity, not secrecy. */

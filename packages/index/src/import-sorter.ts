@@ -1,6 +1,6 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { isRunning } from './process-alive.js';
+import { removeLeftovers } from './process-alive.js';
 import { byKeyFields, type Entry, entryKey, sortByKey } from './store.js';
 
 /**
@@ -185,18 +185,7 @@ function readPartition(file: string): Entry[] {
 
 /** Partitions left by imports whose process is gone (killed mid-import). */
 function removeStalePartitions(parent: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(name.split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid)) {
-      rmSync(path.join(parent, name), { recursive: true, force: true });
-    }
-  }
+  removeLeftovers(parent, (name) => Number(name.split('-')[0]));
   try {
     rmdirSync(parent); // only when nothing is left in it
   } catch {}
