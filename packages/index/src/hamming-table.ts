@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { HitSet } from './hit-set.js';
 import { removeLeftovers } from './process-alive.js';
 import {
   CANDIDATES_AT,
@@ -152,6 +153,8 @@ export class HammingTable {
   /** Records in the dense block; heavy-bucket threshold (ids). */
   private dense = 0;
   private readonly heavy: number;
+  /** The probe's found records, made at the first probe (tables only scanned never need it). */
+  private hits: HitSet | undefined;
   private readonly bitmapAt: number;
   /** Bytes per id in the per-table id arrays (3 up to 16 M records). */
   readonly idBytes: number;
@@ -393,9 +396,14 @@ export class HammingTable {
     return new Uint8Array(this.memory.buffer, this.recordsAt + id * RECORD_BYTES, RECORD_BYTES);
   }
 
-  /** Bytes held (the WebAssembly memory). */
+  /** All records as 32-bit words: record i's are words 8i to 8i + 7 (little-endian, as stored). */
+  recordWords(): Uint32Array {
+    return new Uint32Array(this.memory.buffer, this.recordsAt, this.count * (RECORD_BYTES / 4));
+  }
+
+  /** Bytes held (the WebAssembly memory and the probe's found-set). */
   get memoryBytes(): number {
-    return this.memory.buffer.byteLength;
+    return this.memory.buffer.byteLength + (this.hits?.memoryBytes ?? 0);
   }
 
   /**
@@ -487,10 +495,26 @@ export class HammingTable {
    * where a scan would have been cheaper — clustered data makes some buckets huge.
    */
   private probe(qwords: Uint32Array, maxDistance: number, onHit: (id: number, distance: number) => void): boolean {
+    // Taken while in use, so that a search made from inside onHit gets a set of its own.
+    const found = this.hits ?? new HitSet(this.count);
+    this.hits = undefined;
+    try {
+      return this.probeInto(found, qwords, maxDistance, onHit);
+    } finally {
+      found.clear();
+      this.hits = found;
+    }
+  }
+
+  private probeInto(
+    found: HitSet,
+    qwords: Uint32Array,
+    maxDistance: number,
+    onHit: (id: number, distance: number) => void,
+  ): boolean {
     const radii = this.radii(maxDistance);
     const budget = (this.count * COST.scan) / COST.verify;
     const { keys, idsBases, ranges, out, counters } = this.scratch();
-    const found = new Map<number, number>();
     let total = 0;
     /** Heavy buckets skipped: their offsets entry and ids addresses, and how many ids they hold. */
     const heavyKeys: number[] = [];
@@ -525,7 +549,7 @@ export class HammingTable {
       nKeys = 0;
       total += counters[CANDIDATES];
       if (hits > OUT_CAP || total > budget) overflow = true;
-      else for (let h = 0; h < hits; h++) found.set(out[2 * h], out[2 * h + 1]);
+      else for (let h = 0; h < hits; h++) found.add(out[2 * h], out[2 * h + 1]);
     };
     for (let j = 0; j < radii.length && !overflow; j++) {
       if (radii[j] < 0) continue;
@@ -579,9 +603,10 @@ export class HammingTable {
           idMask(this.idBytes),
         );
         if (hits > OUT_CAP) return false;
-        for (let x = 0; x < hits; x++) found.set(out[2 * x], out[2 * x + 1]);
+        for (let x = 0; x < hits; x++) found.add(out[2 * x], out[2 * x + 1]);
       }
-      for (const [id, d] of found) onHit(id, d);
+      const { ids, distances } = found;
+      for (let h = 0; h < found.size; h++) onHit(ids[h], distances[h]);
       return true;
     }
     // Many heavy ids: all their records are in the dense block, whose popcount band is
@@ -595,7 +620,11 @@ export class HammingTable {
       for (let h = 0; h < hits; h++) onHit(denseIds[start + out[2 * h]], out[2 * h + 1]);
     }
     const bitmap = new Uint32Array(this.memory.buffer, this.bitmapAt, bitmapBytes(this.count) / 4);
-    for (const [id, d] of found) if ((bitmap[id >>> 5] & (1 << (id & 31))) === 0) onHit(id, d);
+    const { ids, distances } = found;
+    for (let h = 0; h < found.size; h++) {
+      const id = ids[h];
+      if ((bitmap[id >>> 5] & (1 << (id & 31))) === 0) onHit(id, distances[h]);
+    }
     return true;
   }
 

@@ -514,8 +514,15 @@ function splitByAllowLists(hits: Match[], lists: Map<string, ListView>, anyAllow
  * @internal exported for tests
  */
 export function sortByDistance(matches: Match[]): Match[] {
+  // A one-list search hands its matches over in this order already (see hit-order.ts).
+  if (inOrder(matches)) return matches;
   if (matches.length < 64) return matches.sort(byDistance);
   return sortOneListByKey(matches) ?? sortByDistanceRuns(matches);
+}
+
+function inOrder(matches: Match[]): boolean {
+  for (let i = 1; i < matches.length; i++) if (byDistance(matches[i - 1], matches[i]) > 0) return false;
+  return true;
 }
 
 /** Hex digits of the hash packed into a key: 9 (36 bits); longer common prefixes are settled by byDistance. */

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { ErrorCodes, type SignalType, StaydownError } from '@staydown/core';
 import { EntryFacts, type HitFacts } from './entry-facts.js';
 import { HammingTable, LinearStore, RECORD_BYTES } from './hamming-table.js';
+import { inResultOrder } from './hit-order.js';
+import { HitList } from './hit-set.js';
 import type { IndexStore } from './store.js';
 
 /**
@@ -233,14 +235,17 @@ export class SignalSpace {
     const query = new Uint8Array(RECORD_BYTES);
     writeRecord(query, 0, hex);
     const bytes = this.signal.bits / 8;
-    // One Buffer over the records for all hits: a hit's hex is then one slice, not two views.
-    let tableHex: Buffer | undefined;
-    const report = (id: number, d: number) => {
-      tableHex ??= recordsHex(this.table.record(0));
-      const at = id * RECORD_BYTES;
-      onHit(tableHex.toString('hex', at, at + bytes), d, this.facts.get(id));
-    };
-    const mode = this.table.search(query, maxDistance, report, forceScan);
+    const hits = new HitList();
+    const mode = this.table.search(query, maxDistance, (id, d) => hits.add(id, d), forceScan);
+    const n = hits.size;
+    if (n > 0) {
+      const { order, text } = inResultOrder(hits, this.table.recordWords(), bytes);
+      for (let k = 0; k < n; k++) {
+        const h = order[k];
+        const at = k * RECORD_BYTES * 2;
+        onHit(text.substring(at, at + bytes * 2), hits.distances[h], this.facts.get(hits.ids[h]));
+      }
+    }
     if (this.delta.count > 0) {
       const base = this.table.count;
       const deltaHex = recordsHex(this.delta.record(0));

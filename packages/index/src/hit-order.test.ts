@@ -1,0 +1,93 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { inResultOrder, orderHits } from './hit-order.js';
+import { HitList } from './hit-set.js';
+import { prng } from './test-data.js';
+
+/** The order orderHits must give: distance, then the record's first `width` bytes. */
+function expectedOrder(distances: Int32Array, records: Uint8Array, stride: number, width: number): number[] {
+  const cmp = (a: number, b: number) => {
+    if (distances[a] !== distances[b]) return distances[a] - distances[b];
+    for (let k = 0; k < width; k++) {
+      const d = records[a * stride + k] - records[b * stride + k];
+      if (d !== 0) return d;
+    }
+    return 0;
+  };
+  return Array.from({ length: distances.length }, (_, i) => i).sort(cmp);
+}
+
+/**
+ * Distinct records that share long prefixes and runs of zero bytes, as near-blank hashes do:
+ * each byte is zero, a copy of the previous record's, or random.
+ */
+function clusteredRecords(n: number, stride: number, seed: number): Uint8Array {
+  const rand = prng(seed);
+  const out = new Uint8Array(n * stride);
+  const seen = new Set<string>();
+  for (let i = 0; i < n; ) {
+    for (let k = 0; k < stride; k++) {
+      const r = rand();
+      out[i * stride + k] = r < 0.5 ? 0 : r < 0.8 && i > 0 ? out[(i - 1) * stride + k] : Math.floor(rand() * 256);
+    }
+    const key = Buffer.from(out.subarray(i * stride, (i + 1) * stride)).toString('hex');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    i++;
+  }
+  return out;
+}
+
+describe('orderHits', () => {
+  it('orders by distance, then bytewise, at every size (insertion, 16-bit and deeper keys)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3000 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom(8, 32),
+        fc.integer({ min: 0, max: 256 }),
+        (n, seed, width, maxDistance) => {
+          const records = clusteredRecords(n, 32, seed);
+          const rand = prng(seed ^ 0x5bd1e995);
+          const distances = Int32Array.from({ length: n }, () => Math.floor(rand() * (maxDistance + 1)));
+          const got = Array.from(orderHits(distances, records, n, 32, width));
+          // Records distinct over 32 bytes may tie over 8: compare the keys, not the places.
+          const key = (i: number) =>
+            `${distances[i]}|${Buffer.from(records.subarray(i * 32, i * 32 + width)).toString('hex')}`;
+          expect(got.map(key)).toEqual(expectedOrder(distances, records, 32, width).map(key));
+          expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('orders more than 65 536 hits at one distance (24-bit places)', () => {
+    const n = 70_000;
+    const records = clusteredRecords(n, 32, 7);
+    const distances = new Int32Array(n).fill(31);
+    const got = orderHits(distances, records, n, 32, 32);
+    expect(Array.from(got)).toEqual(expectedOrder(distances, records, 32, 32));
+  });
+});
+
+describe('inResultOrder', () => {
+  it('gives the hits in order with their hex cut from one string', () => {
+    const records = clusteredRecords(300, 32, 11);
+    const words = new Uint32Array(records.buffer);
+    const hits = new HitList();
+    const rand = prng(3);
+    const ids = [...Array(300).keys()].filter(() => rand() < 0.5);
+    for (const id of ids) hits.add(id, Math.floor(rand() * 40));
+    const { order, text } = inResultOrder(hits, words, 32);
+    const hexOf = (id: number) => Buffer.from(records.subarray(id * 32, id * 32 + 32)).toString('hex');
+    const got = Array.from(order, (h, k) => ({
+      d: hits.distances[h],
+      hex: text.slice(k * 64, k * 64 + 64),
+      id: hits.ids[h],
+    }));
+    for (const g of got) expect(g.hex).toBe(hexOf(g.id));
+    const sorted = [...got].sort((a, b) => a.d - b.d || (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
+    expect(got).toEqual(sorted);
+  });
+});
