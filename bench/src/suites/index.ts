@@ -248,7 +248,7 @@ async function measureTableOnly(
   const buildSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   figures.push({ name: `table build ${label}`, value: n / buildSeconds, unit: 'hashes/s' });
   const snap = path.join(root, 'table.snap');
-  table.writeSnapshot(snap, 1, 'pdq');
+  table.writeSnapshot(snap, { store: 0, signal: 'pdq', generation: 1 });
   const fresh = openTableInFreshProcess(snap, recordHex(records, 0));
   rmSync(snap, { force: true });
   figures.push({ name: `open to first answer ${label} (fresh process)`, value: fresh.openSeconds, unit: 's' });

@@ -233,7 +233,7 @@ describe('HammingTable: exactly the brute-force result set', () => {
       }
     }
     const file = path.join(tmp, 'band.snap');
-    table.writeSnapshot(file, 1, 'pdq');
+    table.writeSnapshot(file, { store: 0, signal: 'pdq', generation: 1 });
     const loaded = HammingTable.readSnapshot(file)!.table;
     for (const query of queries)
       expect(searchAll(loaded, query, 31).got).toEqual(bruteForce(records, count, query, 31));
@@ -255,7 +255,7 @@ describe('HammingTable: exactly the brute-force result set', () => {
     const records = syntheticRecords({ count, seed: 5, clustered: 0.5 });
     const table = HammingTable.build(records, count, 256);
     const file = path.join(tmp, 'a.snap');
-    table.writeSnapshot(file, 42, 'pdq');
+    table.writeSnapshot(file, { store: 0, signal: 'pdq', generation: 42 });
     const loaded = HammingTable.readSnapshot(file);
     expect(loaded?.header).toMatchObject({ generation: 42, signal: 'pdq', count });
     const rand = prng(3);
@@ -267,7 +267,7 @@ describe('HammingTable: exactly the brute-force result set', () => {
     expect(loaded?.extra).toBeUndefined();
     // The owner's bytes after the table come back with it; cut short, the snapshot is refused.
     const extra = Uint8Array.from({ length: 1001 }, (_, i) => i & 0xff);
-    table.writeSnapshot(file, 43, 'pdq', extra);
+    table.writeSnapshot(file, { store: 0, signal: 'pdq', generation: 43 }, extra);
     const withExtra = HammingTable.readSnapshot(file);
     expect(withExtra?.header).toMatchObject({ generation: 43, extraBytes: 1001 });
     expect(withExtra?.extra).toEqual(extra);
@@ -277,7 +277,7 @@ describe('HammingTable: exactly the brute-force result set', () => {
     // Damaged in place, same size (a bad disk block, a stray write): refused, never searched.
     const size = statSync(file).size;
     for (const at of [Math.floor(size / 2), size - 1]) {
-      table.writeSnapshot(file, 44, 'pdq', extra);
+      table.writeSnapshot(file, { store: 0, signal: 'pdq', generation: 44 }, extra);
       const fd = openSync(file, 'r+');
       writeSync(fd, Buffer.alloc(at === size - 1 ? 1 : 1024, 0xff), 0, at === size - 1 ? 1 : 1024, at);
       closeSync(fd);
@@ -287,7 +287,7 @@ describe('HammingTable: exactly the brute-force result set', () => {
     // A temp file left by a writer killed mid-write goes with the next write.
     const dead = spawnSync('true').pid;
     writeFileSync(`${file}.${dead}.tmp`, 'half a snapshot');
-    table.writeSnapshot(file, 44, 'pdq', extra);
+    table.writeSnapshot(file, { store: 0, signal: 'pdq', generation: 44 }, extra);
     expect(existsSync(`${file}.${dead}.tmp`)).toBe(false);
     truncateSync(file, statSync(file).size - 1);
     expect(HammingTable.readSnapshot(file)).toBeUndefined();

@@ -114,13 +114,31 @@ function binomialsUpTo(len: number, k: number): number {
   return total;
 }
 
+/**
+ * What a snapshot reflects, for its owner to compare: a store (a random id, so that a store
+ * deleted and made again is never taken for the old one; 0 for stores made before ids), a
+ * signal and that store's change counter for it.
+ */
+export interface SnapshotTag {
+  store: number;
+  signal: string;
+  generation: number;
+}
+
+/** Whether a snapshot's header carries exactly `tag`. */
+export function hasTag(header: TableHeader, tag: SnapshotTag): boolean {
+  return header.generation === tag.generation && header.signal === tag.signal && (header.store ?? 0) === tag.store;
+}
+
 export interface TableHeader {
   bits: number;
   count: number;
   lengths: number[];
-  /** Opaque to the table: the owner stores its change counter here to detect a stale snapshot. */
+  /** Opaque to the table: the owner's tag, to tell a stale snapshot (see SnapshotTag). */
   generation: number;
   signal: string;
+  /** Absent in snapshots written before stores had ids: read as 0. */
+  store?: number;
   /** Records in the dense block, and the bucket size above which probing skips a bucket. */
   dense: number;
   /** Where each popcount's records start in the dense block (bits + 2 entries; empty when none). */
@@ -632,7 +650,7 @@ export class HammingTable {
    * Writes the table to `path` atomically (temporary file, fsync, rename), followed by the
    * owner's `extra` bytes, which readSnapshot hands back with this same table.
    */
-  writeSnapshot(path: string, generation: number, signal: string, extra?: Uint8Array): void {
+  writeSnapshot(path: string, tag: SnapshotTag, extra?: Uint8Array): void {
     const body = new Uint8Array(
       this.memory.buffer,
       this.recordsAt,
@@ -642,8 +660,9 @@ export class HammingTable {
       bits: this.bits,
       count: this.count,
       lengths: [...this.lengths],
-      generation,
-      signal,
+      generation: tag.generation,
+      signal: tag.signal,
+      store: tag.store,
       dense: this.dense,
       densePopStarts: [...this.densePopStarts],
       heavy: this.heavy,

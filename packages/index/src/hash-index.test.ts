@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hexHammingDistance } from '@staydown/core';
@@ -240,6 +240,29 @@ describe('HashIndex: a hash removed and added again', () => {
     await index.close();
     index = await openIndex(dir);
     expect(index.search('pdq', H).matches.map((m) => m.label)).toEqual(['again']);
+    await index.close();
+  });
+});
+
+describe('HashIndex: a folder whose store was deleted and made again', () => {
+  it('never answers from the earlier store’s snapshot, even at the same generation', async () => {
+    const dir = freshDir();
+    const A = 'a1'.repeat(32);
+    const B = 'b2'.repeat(32);
+    let index = await openIndex(dir);
+    index.add([{ signal: 'pdq', hash: A, list: 'old' }]);
+    expect(index.search('pdq', A).matches).toHaveLength(1); // loads the tables: close saves them
+    await index.close();
+    expect(existsSync(path.join(dir, 'mih-pdq.snap'))).toBe(true);
+    rmSync(path.join(dir, 'index.mdb'));
+    rmSync(path.join(dir, 'index.mdb-lock'), { force: true });
+
+    index = await openIndex(dir);
+    index.add([{ signal: 'pdq', hash: B, list: 'new' }]); // the same generation the snapshot has
+    await index.close();
+    index = await openIndex(dir, { readOnly: true });
+    expect(index.search('pdq', A).matches).toEqual([]);
+    expect(index.search('pdq', B).matches.map((m) => m.list)).toEqual(['new']);
     await index.close();
   });
 });

@@ -306,7 +306,7 @@ export class HashIndex {
     if (base && base.generation !== from) base = undefined;
     if (!base && from > 0) {
       if (!this.options.snapshots) return false;
-      base = SignalSpace.fromSnapshot(this.dir, type, from);
+      base = SignalSpace.fromSnapshot(this.store, type, from);
       if (!base) return false;
     }
     this.spaces.set(type.name, SignalSpace.extended(type, base, records, count, to, facts));
@@ -346,7 +346,7 @@ export class HashIndex {
       const type = getSignal(name);
       if (type.kind !== 'perceptual') continue;
       const space = this.space(type);
-      if (this.options.snapshots && !this.store.readOnly) space.saveSnapshot(this.dir);
+      if (this.options.snapshots && !this.store.readOnly) space.saveSnapshot(this.store);
     }
   }
 
@@ -442,7 +442,7 @@ export class HashIndex {
     try {
       if (this.options.snapshots && !this.store.readOnly) {
         for (const space of this.spaces.values()) {
-          if (space.generation === this.store.generation(space.signal.name)) space.saveSnapshot(this.dir);
+          if (space.generation === this.store.generation(space.signal.name)) space.saveSnapshot(this.store);
         }
       }
     } finally {

@@ -2,7 +2,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, type SignalType, StaydownError } from '@staydown/core';
 import { EntryFacts, type HitFacts } from './entry-facts.js';
-import { HammingTable, LinearStore, RECORD_BYTES } from './hamming-table.js';
+import { HammingTable, hasTag, LinearStore, RECORD_BYTES } from './hamming-table.js';
 import { inResultOrder } from './hit-order.js';
 import { HitList } from './hit-set.js';
 import type { IndexStore } from './store.js';
@@ -53,15 +53,9 @@ export class SignalSpace {
       );
     }
     const generation = store.generation(signal.name);
-    const file = SignalSpace.snapshotPath(store.dir, signal.name);
     if (useSnapshot) {
-      const head = HammingTable.readHeader(file);
-      if (head && head.header.generation === generation && head.header.signal === signal.name) {
-        const snap = HammingTable.readSnapshot(file);
-        if (snap && snap.table.bits === signal.bits) {
-          return new SignalSpace(signal, snap.table, generation, 'snapshot', snapshotFacts(snap));
-        }
-      }
+      const space = SignalSpace.fromSnapshot(store, signal, generation);
+      if (space) return space;
     }
     let records = new Uint8Array(RECORD_BYTES * 1024);
     let count = 0;
@@ -78,18 +72,18 @@ export class SignalSpace {
     }
     const table = HammingTable.build(records, count, signal.bits);
     const space = new SignalSpace(signal, table, generation, 'store', facts);
-    if (useSnapshot && !store.readOnly) space.saveSnapshot(store.dir);
+    if (useSnapshot && !store.readOnly) space.saveSnapshot(store);
     return space;
   }
 
   /**
-   * The snapshot on disk when it reflects store generation `generation` exactly (the state an
-   * import started from), else undefined.
+   * The snapshot on disk when it reflects this very store at generation `generation` exactly
+   * (e.g. the state an import started from), else undefined.
    */
-  static fromSnapshot(dir: string, signal: SignalType, generation: number): SignalSpace | undefined {
-    const file = SignalSpace.snapshotPath(dir, signal.name);
+  static fromSnapshot(store: IndexStore, signal: SignalType, generation: number): SignalSpace | undefined {
+    const file = SignalSpace.snapshotPath(store.dir, signal.name);
     const head = HammingTable.readHeader(file);
-    if (!head || head.header.generation !== generation || head.header.signal !== signal.name) return undefined;
+    if (!head || !hasTag(head.header, { store: store.id, signal: signal.name, generation })) return undefined;
     const snap = HammingTable.readSnapshot(file);
     if (!snap || snap.table.bits !== signal.bits) return undefined;
     return new SignalSpace(signal, snap.table, generation, 'snapshot', snapshotFacts(snap));
@@ -258,13 +252,12 @@ export class SignalSpace {
   }
 
   /** Writes the current state (delta folded in) for the next open; skipped when unchanged. */
-  saveSnapshot(dir: string): void {
+  saveSnapshot(store: IndexStore): void {
     if (this.snapshotGeneration === this.generation && this.delta.count === 0) return;
     if (this.delta.count > 0) this.merge();
     this.table.writeSnapshot(
-      SignalSpace.snapshotPath(dir, this.signal.name),
-      this.generation,
-      this.signal.name,
+      SignalSpace.snapshotPath(store.dir, this.signal.name),
+      { store: store.id, signal: this.signal.name, generation: this.generation },
       this.facts.serialize(this.table.count),
     );
     this.snapshotGeneration = this.generation;

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, StaydownError } from '@staydown/core';
@@ -53,6 +54,8 @@ const countKey = (list: string, signal: string) => `count${SEP}${list}${SEP}${si
 const generationKey = (signal: string) => `gen${SEP}${signal}`;
 /** Bumped on every list settings change, so searches re-read settings only when they change. */
 const LISTS_GENERATION = 'lists-gen';
+/** A random number drawn when the store is made: tells a snapshot of this store from one of an earlier store in the same folder. */
+const STORE_ID = 'store-id';
 
 /** The last name that passed (never the empty string, which is invalid). */
 let lastValidListName: string | undefined;
@@ -95,6 +98,12 @@ export interface WriteOutcome {
 export class IndexStore {
   readonly dir: string;
   readonly readOnly: boolean;
+  /**
+   * This store's random id (1 to 2^48 − 1), or 0 for a store made before ids (its snapshots
+   * carry none). Generations restart at 0 in a store made again after `index.mdb` was deleted,
+   * so without the id its first writes would match the old store's snapshot.
+   */
+  readonly id: number;
   private readonly root: RootDatabase;
   private readonly entries: Database<StoredValue, string>;
   private readonly lists: Database<Omit<ListSettings, 'name'>, string>;
@@ -107,6 +116,19 @@ export class IndexStore {
     this.entries = root.openDB({ name: 'entries' });
     this.lists = root.openDB({ name: 'lists' });
     this.meta = root.openDB({ name: 'meta' });
+    this.id = this.meta.get(STORE_ID) ?? (readOnly ? 0 : this.claimId());
+  }
+
+  /** Gives a new, empty store its id (a store that already holds entries keeps 0, as its snapshots do). */
+  private claimId(): number {
+    return this.root.transactionSync(() => {
+      const held = this.meta.get(STORE_ID);
+      if (held !== undefined) return held;
+      if (this.meta.getKeysCount({ limit: 1 }) > 0 || this.entries.getKeysCount({ limit: 1 }) > 0) return 0;
+      const id = randomInt(1, 2 ** 48 - 1);
+      this.meta.putSync(STORE_ID, id);
+      return id;
+    });
   }
 
   static open(dir: string, readOnly: boolean, mustExist = false): IndexStore {
