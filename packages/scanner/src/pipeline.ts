@@ -215,11 +215,13 @@ export class ScanRun {
     this.#changed.notify();
   }
 
-  #submit(batch: Loaded[]): void {
+  #submit(loaded: Loaded[]): void {
     if (this.#halt || this.#cancelled) {
-      this.#refuse(batch.map(({ item }) => item));
+      this.#refuse(loaded.map(({ item }) => item));
       return;
     }
+    const batch = this.#withoutDetached(loaded);
+    if (batch.length === 0) return;
     this.#tasks++;
     this.#outstanding++;
     const task: WorkerTask = {
@@ -261,6 +263,26 @@ export class ScanRun {
         this.#flushIfIdle();
         this.#changed.notify();
       });
+  }
+
+  /**
+   * Bytes the caller moved elsewhere since they were taken in cannot be posted, and a task naming
+   * a detached buffer fails whole: each such input fails alone.
+   */
+  #withoutDetached(batch: Loaded[]): Loaded[] {
+    const kept = batch.filter(({ payload }) => !('bytes' in payload) || payload.bytes.byteLength > 0);
+    if (kept.length === batch.length) return batch;
+    for (const { item, payload } of batch) {
+      if (!('bytes' in payload) || payload.bytes.byteLength > 0) continue;
+      const error = new StaydownError(
+        ErrorCodes.EMPTY_INPUT,
+        `input ${item.id} has no bytes: its buffer was moved elsewhere (detached) before it reached a worker`,
+        { details: { id: item.id } },
+      );
+      this.#hashed.push({ item, error: error.toJSON() });
+    }
+    this.#changed.notify();
+    return kept;
   }
 
   /**

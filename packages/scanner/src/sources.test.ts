@@ -118,6 +118,33 @@ describe('in-memory inputs', () => {
     expect(((await moved.load()) as { bytes: Uint8Array }).bytes).toBe(bytes);
   });
 
+  it('moves a buffer once: given again (in this scan or another of the scanner) it is copied, or refused once gone', async () => {
+    const bytes = new Uint8Array([1, 2, 3]);
+    const moving = new WeakSet<ArrayBufferLike>();
+    const [first, again] = await collect(
+      fromInputs(
+        [
+          { id: 'first', bytes },
+          { id: 'again', bytes },
+        ],
+        true,
+        moving,
+      ),
+    );
+    expect(((await first.load()) as { bytes: Uint8Array }).bytes).toBe(bytes);
+    const copy = ((await again.load()) as { bytes: Uint8Array }).bytes;
+    expect(copy).not.toBe(bytes);
+    expect(copy.buffer).not.toBe(bytes.buffer);
+    expect(Array.from(copy)).toEqual([1, 2, 3]);
+    // Another scan of the same scanner, after the first move happened.
+    structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+    const [late] = await collect(fromInputs([{ id: 'late', bytes }], true, moving));
+    await expect(late.load()).rejects.toMatchObject({
+      code: 'EMPTY_INPUT',
+      message: expect.stringMatching(/given before/),
+    });
+  });
+
   it('turns an input without bytes into a failing load', async () => {
     const [bad] = await collect(
       fromInputs([{ id: 7 as unknown as string, bytes: 'x' as unknown as Uint8Array }], false),

@@ -158,10 +158,16 @@ async function* walkDirectory(dir: FilePath, maxBytes: number): AsyncGenerator<S
  * Wraps caller-supplied bytes. Without `transfer` the pipeline copies exactly the view (never
  * a whole shared slab) and the caller's bytes stay intact and retryable; with `transfer` the
  * caller's buffer is moved to the worker and becomes detached.
+ *
+ * `moving` holds the buffers being moved (by every scan of one scanner): each is claimed when
+ * its input is taken in, before any post. One given again — in this scan or another — is copied
+ * then, while still here, or refused alone once gone: two posts naming one buffer would fail the
+ * later one's whole batch, its batch-mates' bytes already moved and lost.
  */
 export async function* fromInputs(
   inputs: Iterable<ScanInput> | AsyncIterable<ScanInput>,
   transfer: boolean,
+  moving: WeakSet<ArrayBufferLike> = new WeakSet(),
 ): AsyncGenerator<SourceItem> {
   for await (const input of inputs) {
     const { id, bytes } = input ?? {};
@@ -169,18 +175,26 @@ export async function* fromInputs(
     // No bytes: nothing to hash, and a detached buffer (moved elsewhere already) cannot even be
     // sent; with transfer: true it would fail its whole batch.
     if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
+      const again = bytes instanceof Uint8Array && moving.has(bytes.buffer);
       const error = new StaydownError(
         ErrorCodes.EMPTY_INPUT,
-        `input ${key} has no bytes (expected a non-empty Uint8Array)`,
-        {
-          details: { id: key },
-        },
+        again
+          ? `input ${key} has no bytes: its buffer was given before and already moved to a worker (transfer: true moves each buffer once)`
+          : `input ${key} has no bytes (expected a non-empty Uint8Array)`,
+        { details: { id: key } },
       );
       yield { id: key, reloadable: false, load: () => Promise.reject(error) };
       continue;
     }
-    yield transfer
-      ? { id: key, reloadable: false, load: async () => ({ bytes: transferable(bytes), size: bytes.byteLength }) }
-      : { id: key, reloadable: true, load: async () => ({ bytes: ownCopy(bytes), size: bytes.byteLength }) };
+    if (!transfer || moving.has(bytes.buffer)) {
+      // Copied at each load (a retry after a crash loads again). A buffer this scan moves,
+      // given again, is first copied now, while it is still here.
+      const source = transfer ? ownCopy(bytes) : bytes;
+      yield { id: key, reloadable: true, load: async () => ({ bytes: ownCopy(source), size: source.byteLength }) };
+      continue;
+    }
+    const own = transferable(bytes);
+    if (own === bytes) moving.add(bytes.buffer);
+    yield { id: key, reloadable: false, load: async () => ({ bytes: own, size: own.byteLength }) };
   }
 }

@@ -174,6 +174,76 @@ describe('scanner over memory', () => {
     }
   });
 
+  it('with transfer: one buffer given twice is moved once; its batch-mates never fail for it', async () => {
+    const twice = new Uint8Array(images[0]);
+    const inputs: ScanInput[] = [
+      { id: 'first', bytes: twice },
+      ...images.slice(1, 4).map((b, i) => ({ id: `a${i}`, bytes: new Uint8Array(b) })),
+      ...images.slice(1, 3).map((b, i) => ({ id: `b${i}`, bytes: new Uint8Array(b) })),
+      { id: 'again', bytes: twice },
+      ...images.slice(3, 5).map((b, i) => ({ id: `c${i}`, bytes: new Uint8Array(b) })),
+    ];
+    const results = byId(await collect(scanner.scan(inputs, { transfer: true })));
+    expect(results.size).toBe(inputs.length);
+    const expected = (await hashImage(images[0])).sha256;
+    expect(results.get('first')?.hashes?.sha256).toBe(expected);
+    // Copied when met again while still here, else refused alone.
+    const again = results.get('again');
+    if (again?.error) expect(again.error.code).toBe('EMPTY_INPUT');
+    else expect(again?.hashes?.sha256).toBe(expected);
+    for (const id of ['a0', 'a1', 'a2', 'b0', 'b1', 'c0', 'c1']) {
+      expect(results.get(id)?.hashes?.pdq, id).toBeDefined();
+    }
+  });
+
+  it('with transfer: a buffer the caller moves away after handing it over fails alone', async () => {
+    const taken = new Uint8Array(images[0]);
+    const big = await syntheticImage(5, { width: 3000, height: 3000 });
+    async function* inputs(): AsyncGenerator<ScanInput> {
+      // Two slow images keep both threads busy, so the next inputs wait in a batch.
+      yield { id: 'big0', bytes: new Uint8Array(big) };
+      yield { id: 'big1', bytes: new Uint8Array(big) };
+      yield { id: 'taken', bytes: taken };
+      // Taken in, not yet sent: the caller moves it elsewhere.
+      structuredClone(taken.buffer, { transfer: [taken.buffer] });
+      for (let i = 1; i < 6; i++) yield { id: `k${i}`, bytes: new Uint8Array(images[i]) };
+    }
+    const results = byId(await collect(scanner.scan(inputs(), { transfer: true })));
+    expect(results.size).toBe(8);
+    expect(results.get('taken')?.error?.code).toBe('EMPTY_INPUT');
+    for (let i = 1; i < 6; i++) expect(results.get(`k${i}`)?.hashes?.pdq, `k${i}`).toBeDefined();
+  });
+
+  it('with transfer: one buffer given to two scans at once fails at most itself, never its batch-mates', async () => {
+    for (let round = 0; round < 5; round++) {
+      const shared = new Uint8Array(images[0]);
+      const scanOf = (tag: string) => [
+        ...images.slice(1, 4).map((b, i) => ({ id: `${tag}${i}`, bytes: new Uint8Array(b) })),
+        { id: `${tag}-shared`, bytes: shared },
+        ...images.slice(4, 6).map((b, i) => ({ id: `${tag}${i + 3}`, bytes: new Uint8Array(b) })),
+      ];
+      const [x, y] = await Promise.all([
+        collect(scanner.scan(scanOf('x'), { transfer: true })),
+        collect(scanner.scan(scanOf('y'), { transfer: true })),
+      ]);
+      for (const [tag, results] of [
+        ['x', byId(x)],
+        ['y', byId(y)],
+      ] as const) {
+        expect(results.size).toBe(6);
+        for (let i = 0; i < 5; i++)
+          expect(
+            results.get(`${tag}${i}`)?.hashes?.pdq,
+            `${tag}${i} ${JSON.stringify(results.get(`${tag}${i}`)?.error)}`,
+          ).toBeDefined();
+        const one = results.get(`${tag}-shared`);
+        if (one?.error) expect(one.error.code).toBe('EMPTY_INPUT');
+      }
+      // The buffer reached one worker, so at least one of the two scans hashed it.
+      expect([...x, ...y].filter((r) => r.id.endsWith('-shared') && r.hashes).length).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it('retries the batch-mates of an input that kills its worker; only that input fails', async () => {
     async function* inputs(): AsyncGenerator<ScanInput> {
       for (let i = 0; i < 6; i++) {
