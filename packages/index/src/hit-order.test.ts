@@ -72,22 +72,24 @@ describe('orderHits', () => {
 });
 
 describe('inResultOrder', () => {
-  it('gives the hits in order with their hex cut from one string', () => {
+  it.each([
+    ['one hex string', undefined],
+    ['hex made in chunks of 7 hits', 7],
+  ])('gives the hits in order, each with its own hex (%s)', (_, chunk) => {
     const records = clusteredRecords(300, 32, 11);
     const words = new Uint32Array(records.buffer);
     const hits = new HitList();
     const rand = prng(3);
     const ids = [...Array(300).keys()].filter(() => rand() < 0.5);
     for (const id of ids) hits.add(id, Math.floor(rand() * 40));
-    const { order, text } = inResultOrder(hits, words, 32);
-    const hexOf = (id: number) => Buffer.from(records.subarray(id * 32, id * 32 + 32)).toString('hex');
-    const got = Array.from(order, (h, k) => ({
-      d: hits.distances[h],
-      hex: text.slice(k * 64, k * 64 + 64),
-      id: hits.ids[h],
-    }));
-    for (const g of got) expect(g.hex).toBe(hexOf(g.id));
-    const sorted = [...got].sort((a, b) => a.d - b.d || (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
-    expect(got).toEqual(sorted);
+    for (const bytes of [32, 8]) {
+      const { order, hashAt } = inResultOrder(hits, words, bytes, chunk);
+      const hexOf = (id: number) => Buffer.from(records.subarray(id * 32, id * 32 + bytes)).toString('hex');
+      const got = Array.from(order, (h, k) => ({ d: hits.distances[h], hex: hashAt(k), id: hits.ids[h] }));
+      for (const g of got) expect(g.hex).toBe(hexOf(g.id));
+      expect(new Set(got.map((g) => g.id)).size).toBe(ids.length);
+      const sorted = [...got].sort((a, b) => a.d - b.d || (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
+      expect(got.map((g) => `${g.d}|${g.hex}`)).toEqual(sorted.map((g) => `${g.d}|${g.hex}`));
+    }
   });
 });

@@ -41,23 +41,28 @@ export function orderHits(
   return order;
 }
 
-const RECORD_WORDS = 8;
+const RECORD_BYTES = 32;
+const RECORD_WORDS = RECORD_BYTES / 4;
+
+/** Hits whose hex goes into one string: 64 M characters, far below the engine's string limit. */
+const HEX_CHUNK_HITS = 1 << 20;
 
 /**
- * The hits in result order, and their records in that order as one hex string: hit order[k]'s
- * hash is the first 2·bytes digits from k × 64. `tableWords` holds the table's 32-byte records
- * as words. A hex string per hit (a toString('hex') each) cost a sixth of a clustered r=31
- * query; cut from one string, each is a substring that shares its characters.
+ * The hits in result order, and `hashAt(k)`, the hex of hit order[k]'s first `bytes` bytes.
+ * `tableWords` holds the table's 32-byte records as words. A hex string per hit (a
+ * toString('hex') each) cost a sixth of a clustered r=31 query: the hex is made in one native
+ * call per chunk of hits and each hash is a substring of it, sharing its characters.
  */
 export function inResultOrder(
   hits: HitList,
   tableWords: Uint32Array,
   bytes: number,
-): { order: Int32Array; text: string } {
+  chunkHits = HEX_CHUNK_HITS,
+): { order: Int32Array; hashAt: (k: number) => string } {
   const n = hits.size;
   const { ids } = hits;
   // The hits' records side by side (a clustered query's are scattered over the table), a
-  // word at a time, then again in result order for one native hex conversion.
+  // word at a time, then again in result order for the hex conversion.
   const records = new Uint32Array(n * RECORD_WORDS);
   for (let h = 0, o = 0; h < n; h++) {
     const at = ids[h] * RECORD_WORDS;
@@ -69,7 +74,17 @@ export function inResultOrder(
     const at = order[k] * RECORD_WORDS;
     for (let w = at; w < at + RECORD_WORDS; w++) ordered[o++] = records[w];
   }
-  return { order, text: Buffer.from(ordered.buffer).toString('hex') };
+  const all = Buffer.from(ordered.buffer);
+  const texts: string[] = [];
+  for (let from = 0; from < n; from += chunkHits) {
+    texts.push(all.toString('hex', from * RECORD_BYTES, Math.min(n, from + chunkHits) * RECORD_BYTES));
+  }
+  const digits = bytes * 2;
+  const hashAt = (k: number) => {
+    const at = (k % chunkHits) * RECORD_BYTES * 2;
+    return texts[Math.floor(k / chunkHits)].substring(at, at + digits);
+  };
+  return { order, hashAt };
 }
 
 class ByteSorter {

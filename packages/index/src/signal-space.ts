@@ -233,11 +233,10 @@ export class SignalSpace {
     const mode = this.table.search(query, maxDistance, (id, d) => hits.add(id, d), forceScan);
     const n = hits.size;
     if (n > 0) {
-      const { order, text } = inResultOrder(hits, this.table.recordWords(), bytes);
+      const { order, hashAt } = inResultOrder(hits, this.table.recordWords(), bytes);
       for (let k = 0; k < n; k++) {
         const h = order[k];
-        const at = k * RECORD_BYTES * 2;
-        onHit(text.substring(at, at + bytes * 2), hits.distances[h], this.facts.get(hits.ids[h]));
+        onHit(hashAt(k), hits.distances[h], this.facts.get(hits.ids[h]));
       }
     }
     if (this.delta.count > 0) {
