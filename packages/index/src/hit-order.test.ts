@@ -69,6 +69,15 @@ describe('orderHits', () => {
     const got = orderHits(distances, records, n, 32, 32);
     expect(Array.from(got)).toEqual(expectedOrder(distances, records, 32, 32));
   });
+
+  it('orders groups too large for packed keys with a comparison sort, same order', () => {
+    const n = 500;
+    const records = clusteredRecords(n, 32, 9);
+    const rand = prng(5);
+    const distances = Int32Array.from({ length: n }, () => Math.floor(rand() * 3));
+    const got = orderHits(distances, records, n, 32, 32, 64);
+    expect(Array.from(got)).toEqual(expectedOrder(distances, records, 32, 32));
+  });
 });
 
 describe('inResultOrder', () => {

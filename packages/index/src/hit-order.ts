@@ -27,6 +27,8 @@ export function orderHits(
   n: number,
   stride: number,
   width: number,
+  /** Most hits at one distance sorted by packed keys (24 bits of place); tests lower it. */
+  keyedMax = 1 << 24,
 ): Int32Array {
   const order = new Int32Array(n);
   let maxDistance = 0;
@@ -36,7 +38,7 @@ export function orderHits(
   for (let d = 1; d <= maxDistance + 1; d++) starts[d] += starts[d - 1];
   const next = starts.slice(0, maxDistance + 1);
   for (let i = 0; i < n; i++) order[next[distances[i]]++] = i;
-  const sorter = new ByteSorter(records, stride, width, order);
+  const sorter = new ByteSorter(records, stride, width, order, keyedMax);
   for (let d = 0; d <= maxDistance; d++) sorter.sort(starts[d], starts[d + 1], 0);
   return order;
 }
@@ -93,6 +95,7 @@ class ByteSorter {
     private readonly stride: number,
     private readonly width: number,
     private readonly order: Int32Array,
+    private readonly keyedMax: number,
   ) {}
 
   /** Byte `k` of hit `p`'s record (0 past its width). */
@@ -108,9 +111,14 @@ class ByteSorter {
       this.insertion(lo, hi, offset);
       return;
     }
+    if (g > this.keyedMax) {
+      // More places than a key holds (a radius near the whole hash over a list of tens of
+      // millions): slower, same order.
+      this.order.subarray(lo, hi).sort((a, b) => this.compare(a, b, offset));
+      return;
+    }
     // The key: 4 bytes in the high word; 2 more and a 16-bit place, or 1 and a 24-bit place.
     const placeBits = g <= 1 << 16 ? 16 : 24;
-    if (g > 1 << 24) throw new RangeError(`cannot order ${g} hits at one distance`);
     const take = placeBits === 16 ? 6 : 5;
     const keys = new BigUint64Array(g);
     const words = new Uint32Array(keys.buffer);

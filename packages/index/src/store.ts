@@ -103,7 +103,12 @@ export class IndexStore {
    * carry none). Generations restart at 0 in a store made again after `index.mdb` was deleted,
    * so without the id its first writes would match the old store's snapshot.
    */
-  readonly id: number;
+  get id(): number {
+    // Read again while 0: a reader may have opened a new store before its writer drew the id.
+    this.knownId ||= this.meta.get(STORE_ID) ?? 0;
+    return this.knownId;
+  }
+  private knownId: number;
   private readonly root: RootDatabase;
   private readonly entries: Database<StoredValue, string>;
   private readonly lists: Database<Omit<ListSettings, 'name'>, string>;
@@ -116,7 +121,7 @@ export class IndexStore {
     this.entries = root.openDB({ name: 'entries' });
     this.lists = root.openDB({ name: 'lists' });
     this.meta = root.openDB({ name: 'meta' });
-    this.id = this.meta.get(STORE_ID) ?? (readOnly ? 0 : this.claimId());
+    this.knownId = this.meta.get(STORE_ID) ?? (readOnly ? 0 : this.claimId());
   }
 
   /** Gives a new, empty store its id (a store that already holds entries keeps 0, as its snapshots do). */
