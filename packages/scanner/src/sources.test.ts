@@ -145,6 +145,29 @@ describe('in-memory inputs', () => {
     });
   });
 
+  it('turns an input whose id cannot be made a string into a failing load named by its place, and goes on', async () => {
+    const hostile = {
+      toString() {
+        throw new Error('no name');
+      },
+    };
+    const items = await collect(
+      fromInputs(
+        [
+          { id: hostile as unknown as string, bytes: new Uint8Array([1]) },
+          { id: 'fine', bytes: new Uint8Array([2]) },
+        ],
+        false,
+      ),
+    );
+    expect(items.map((i) => i.id)).toEqual(['#0', 'fine']);
+    await expect(items[0].load()).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/no name/),
+    });
+    await expect(items[1].load()).resolves.toMatchObject({ size: 1 });
+  });
+
   it('turns an input without bytes into a failing load', async () => {
     const [bad] = await collect(
       fromInputs([{ id: 7 as unknown as string, bytes: 'x' as unknown as Uint8Array }], false),

@@ -169,9 +169,26 @@ export async function* fromInputs(
   transfer: boolean,
   moving: WeakSet<ArrayBufferLike> = new WeakSet(),
 ): AsyncGenerator<SourceItem> {
+  let position = 0;
   for await (const input of inputs) {
-    const { id, bytes } = input ?? {};
-    const key = String(id);
+    const at = position++;
+    let id: unknown;
+    let bytes: unknown;
+    let key: string;
+    try {
+      ({ id, bytes } = input ?? {});
+      key = String(id);
+    } catch (cause) {
+      // An input whose id cannot be read or made a string (a throwing getter or toString): it
+      // still comes out, once, named by its place in the stream, and the scan goes on.
+      const error = new StaydownError(
+        ErrorCodes.INVALID_OPTION,
+        `input #${at}: its id cannot be read as a string (${(cause as Error)?.message ?? String(cause)})`,
+        { cause, details: { position: at } },
+      );
+      yield { id: `#${at}`, reloadable: false, load: () => Promise.reject(error) };
+      continue;
+    }
     // No bytes: nothing to hash, and a detached buffer (moved elsewhere already) cannot even be
     // sent; with transfer: true it would fail its whole batch.
     if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
