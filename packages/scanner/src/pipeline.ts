@@ -215,13 +215,11 @@ export class ScanRun {
     this.#changed.notify();
   }
 
-  #submit(loaded: Loaded[]): void {
+  #submit(batch: Loaded[]): void {
     if (this.#halt || this.#cancelled) {
-      this.#refuse(loaded.map(({ item }) => item));
+      this.#refuse(batch.map(({ item }) => item));
       return;
     }
-    const batch = this.#withoutDetached(loaded);
-    if (batch.length === 0) return;
     this.#tasks++;
     this.#outstanding++;
     const task: WorkerTask = {
@@ -230,12 +228,10 @@ export class ScanRun {
       ),
       startedAt: new Float64Array(new SharedArrayBuffer(8)),
     };
-    // Caller's bytes own their ArrayBuffers (see sources.ts), so moving them copies nothing;
-    // files are read by the worker and only their paths are sent.
-    // One buffer given twice (transfer: true) is moved once: a transfer list must not repeat one.
-    const moved = new Set<ArrayBuffer>();
-    for (const { payload } of batch) if ('bytes' in payload) moved.add(payload.bytes.buffer as ArrayBuffer);
-    const transferList = [...moved];
+    // Each input's bytes own an ArrayBuffer only the scan holds (see sources.ts), so moving them
+    // copies nothing; files are read by the worker and only their paths are sent.
+    const transferList: ArrayBuffer[] = [];
+    for (const { payload } of batch) if ('bytes' in payload) transferList.push(payload.bytes.buffer as ArrayBuffer);
     // Aborting a running task makes piscina end its thread and start a fresh one.
     const taskAbort = new AbortController();
     this.#taskControllers.set(taskAbort, task);
@@ -263,26 +259,6 @@ export class ScanRun {
         this.#flushIfIdle();
         this.#changed.notify();
       });
-  }
-
-  /**
-   * Bytes the caller moved elsewhere since they were taken in cannot be posted, and a task naming
-   * a detached buffer fails whole: each such input fails alone.
-   */
-  #withoutDetached(batch: Loaded[]): Loaded[] {
-    const kept = batch.filter(({ payload }) => !('bytes' in payload) || payload.bytes.byteLength > 0);
-    if (kept.length === batch.length) return batch;
-    for (const { item, payload } of batch) {
-      if (!('bytes' in payload) || payload.bytes.byteLength > 0) continue;
-      const error = new StaydownError(
-        ErrorCodes.EMPTY_INPUT,
-        `input ${item.id} has no bytes: its buffer was moved elsewhere (detached) before it reached a worker`,
-        { details: { id: item.id } },
-      );
-      this.#hashed.push({ item, error: error.toJSON() });
-    }
-    this.#changed.notify();
-    return kept;
   }
 
   /**

@@ -22,8 +22,6 @@ export class Scanner {
   readonly #index: BatchSearcher | undefined;
   /** Scans being iterated, so `close()` can end them. */
   readonly #runs = new Set<ScanRun>();
-  /** Buffers being moved to workers (transfer: true), by every scan: see fromInputs. */
-  readonly #moving = new WeakSet<ArrayBufferLike>();
   #closed = false;
   #closing: Promise<void> | undefined;
   #failure: StaydownError | undefined;
@@ -100,7 +98,7 @@ export class Scanner {
 
   /** `{id, bytes}` inputs from any (async) iterable, e.g. a crawler's stream. */
   scan(inputs: Iterable<ScanInput> | AsyncIterable<ScanInput>, options: ScanOptions = {}): AsyncGenerator<ScanResult> {
-    return this.#run(fromInputs(inputs, options.transfer ?? false, this.#moving), options);
+    return this.#run(fromInputs(inputs, options.transfer ?? false), options);
   }
 
   #run(source: AsyncIterable<SourceItem>, options: ScanOptions): AsyncGenerator<ScanResult> {

@@ -34,11 +34,16 @@ export function ownCopy(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-/** Bytes that own their whole ArrayBuffer can be transferred as they are; others are copied once. */
-export function transferable(bytes: Uint8Array): Uint8Array {
-  const own =
+/**
+ * Bytes only the scan holds, for `transfer: true`. A view of a whole ArrayBuffer has the buffer
+ * moved into a new one (no copy; the caller's is detached); a view of part of a larger or shared
+ * buffer is copied, so that the rest of the caller's slab stays theirs.
+ */
+export function takeOver(bytes: Uint8Array): Uint8Array {
+  const whole =
     bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  return own ? bytes : ownCopy(bytes);
+  if (!whole) return ownCopy(bytes);
+  return new Uint8Array(structuredClone(bytes.buffer as ArrayBuffer, { transfer: [bytes.buffer as ArrayBuffer] }));
 }
 
 type Stat = import('node:fs').Stats;
@@ -156,18 +161,15 @@ async function* walkDirectory(dir: FilePath, maxBytes: number): AsyncGenerator<S
 
 /**
  * Wraps caller-supplied bytes. Without `transfer` the pipeline copies exactly the view (never
- * a whole shared slab) and the caller's bytes stay intact and retryable; with `transfer` the
- * caller's buffer is moved to the worker and becomes detached.
- *
- * `moving` holds the buffers being moved (by every scan of one scanner): each is claimed when
- * its input is taken in, before any post. One given again — in this scan or another — is copied
- * then, while still here, or refused alone once gone: two posts naming one buffer would fail the
- * later one's whole batch, its batch-mates' bytes already moved and lost.
+ * a whole shared slab) and the caller's bytes stay intact and retryable. With `transfer` the
+ * caller's bytes are taken over as the input is taken in (see takeOver): the caller's buffer is
+ * detached at once, so nothing the caller does with it later (moving it elsewhere, giving it
+ * again) can reach a batch, where a detached buffer would fail the whole task and lose its
+ * batch-mates' moved bytes. A buffer given again is then simply detached: EMPTY_INPUT, alone.
  */
 export async function* fromInputs(
   inputs: Iterable<ScanInput> | AsyncIterable<ScanInput>,
   transfer: boolean,
-  moving: WeakSet<ArrayBufferLike> = new WeakSet(),
 ): AsyncGenerator<SourceItem> {
   let position = 0;
   for await (const input of inputs) {
@@ -179,39 +181,36 @@ export async function* fromInputs(
       ({ id, bytes } = input ?? {});
       key = String(id);
     } catch (cause) {
-      // An input whose id cannot be read or made a string (a throwing getter or toString): it
-      // still comes out, once, named by its place in the stream, and the scan goes on.
+      // An input that cannot be read (a throwing getter) or whose id cannot be made a string
+      // (a throwing toString): it still comes out, once, named by its place in the stream.
       const error = new StaydownError(
         ErrorCodes.INVALID_OPTION,
-        `input #${at}: its id cannot be read as a string (${(cause as Error)?.message ?? String(cause)})`,
+        `input #${at} cannot be read (${(cause as Error)?.message ?? String(cause)})`,
         { cause, details: { position: at } },
       );
       yield { id: `#${at}`, reloadable: false, load: () => Promise.reject(error) };
       continue;
     }
-    // No bytes: nothing to hash, and a detached buffer (moved elsewhere already) cannot even be
-    // sent; with transfer: true it would fail its whole batch.
+    // No bytes: nothing to hash, and a detached buffer (moved elsewhere already) cannot be sent.
     if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
-      const again = bytes instanceof Uint8Array && moving.has(bytes.buffer);
+      const detached = bytes instanceof Uint8Array && bytes.buffer.byteLength === 0;
       const error = new StaydownError(
         ErrorCodes.EMPTY_INPUT,
-        again
-          ? `input ${key} has no bytes: its buffer was given before and already moved to a worker (transfer: true moves each buffer once)`
+        detached
+          ? `input ${key} has no bytes: its buffer is detached (moved elsewhere, or given before with transfer: true, which moves each buffer once)`
           : `input ${key} has no bytes (expected a non-empty Uint8Array)`,
         { details: { id: key } },
       );
       yield { id: key, reloadable: false, load: () => Promise.reject(error) };
       continue;
     }
-    if (!transfer || moving.has(bytes.buffer)) {
-      // Copied at each load (a retry after a crash loads again). A buffer this scan moves,
-      // given again, is first copied now, while it is still here.
-      const source = transfer ? ownCopy(bytes) : bytes;
-      yield { id: key, reloadable: true, load: async () => ({ bytes: ownCopy(source), size: source.byteLength }) };
-      continue;
+    if (transfer) {
+      const own = takeOver(bytes);
+      yield { id: key, reloadable: false, load: async () => ({ bytes: own, size: own.byteLength }) };
+    } else {
+      // Copied at each load: a retry after a crash loads again.
+      const view = bytes;
+      yield { id: key, reloadable: true, load: async () => ({ bytes: ownCopy(view), size: view.byteLength }) };
     }
-    const own = transferable(bytes);
-    if (own === bytes) moving.add(bytes.buffer);
-    yield { id: key, reloadable: false, load: async () => ({ bytes: own, size: own.byteLength }) };
   }
 }
