@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inResultOrder, orderHits } from './hit-order.js';
@@ -100,5 +102,34 @@ describe('inResultOrder', () => {
       const sorted = [...got].sort((a, b) => a.d - b.d || (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
       expect(got.map((g) => `${g.d}|${g.hex}`)).toEqual(sorted.map((g) => `${g.d}|${g.hex}`));
     }
+  });
+
+  it('a kept hash keeps a small chunk of text alive, not the hex of every hit', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const n = 100_000;
+    const records = new Uint8Array(n * 32);
+    const rand = prng(1);
+    for (let i = 0; i < records.length; i++) records[i] = Math.floor(rand() * 256);
+    const words = new Uint32Array(records.buffer);
+    const hits = new HitList();
+    for (let id = 0; id < n; id++) hits.add(id, id % 32);
+    // Freed ArrayBuffers leave `external` once the sweeper has run: collect, wait, again.
+    const used = async () => {
+      for (let i = 0; i < 4; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const m = process.memoryUsage();
+      return m.heapUsed + m.external; // large hex strings are external
+    };
+    const kept: string[] = [];
+    inResultOrder(hits, words, 32);
+    const before = await used();
+    for (let i = 0; i < 5; i++) kept.push(inResultOrder(hits, words, 32).hashAt(0));
+    const retained = (await used()) - before;
+    expect(kept[0]).toHaveLength(64);
+    // One chunk per kept hash; the hex of all 100 000 hits would be 6.4 MB each.
+    expect(retained).toBeLessThan(1 << 20);
   });
 });

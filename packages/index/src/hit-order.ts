@@ -46,14 +46,17 @@ export function orderHits(
 const RECORD_BYTES = 32;
 const RECORD_WORDS = RECORD_BYTES / 4;
 
-/** Hits whose hex goes into one string: 64 M characters, far below the engine's string limit. */
-const HEX_CHUNK_HITS = 1 << 20;
+/**
+ * Hits whose hex is made in one native call. Each hash handed out is a substring sharing its
+ * chunk's characters, and a string kept alive keeps its whole chunk: 16 hits (1 KB) bound what
+ * one kept match holds, while still making one call per 16 hits instead of one per hit.
+ */
+const HEX_CHUNK_HITS = 16;
 
 /**
  * The hits in result order, and `hashAt(k)`, the hex of hit order[k]'s first `bytes` bytes.
- * `tableWords` holds the table's 32-byte records as words. A hex string per hit (a
- * toString('hex') each) cost a sixth of a clustered r=31 query: the hex is made in one native
- * call per chunk of hits and each hash is a substring of it, sharing its characters.
+ * `tableWords` holds the table's 32-byte records as words. A toString('hex') per hit cost a
+ * sixth of a clustered r=31 query.
  */
 export function inResultOrder(
   hits: HitList,

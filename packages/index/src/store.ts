@@ -126,14 +126,20 @@ export class IndexStore {
 
   /** Gives a new, empty store its id (a store that already holds entries keeps 0, as its snapshots do). */
   private claimId(): number {
+    // Read first: opening a store made before ids must not wait for another writer's lock.
+    if (!this.isEmpty()) return 0;
     return this.root.transactionSync(() => {
       const held = this.meta.get(STORE_ID);
       if (held !== undefined) return held;
-      if (this.meta.getKeysCount({ limit: 1 }) > 0 || this.entries.getKeysCount({ limit: 1 }) > 0) return 0;
+      if (!this.isEmpty()) return 0;
       const id = randomInt(1, 2 ** 48 - 1);
       this.meta.putSync(STORE_ID, id);
       return id;
     });
+  }
+
+  private isEmpty(): boolean {
+    return this.meta.getKeysCount({ limit: 1 }) === 0 && this.entries.getKeysCount({ limit: 1 }) === 0;
   }
 
   static open(dir: string, readOnly: boolean, mustExist = false): IndexStore {
