@@ -193,12 +193,10 @@ export async function* fromInputs(
     }
     // No bytes: nothing to hash, and a detached buffer (moved elsewhere already) cannot be sent.
     if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
-      const detached = bytes instanceof Uint8Array && bytes.buffer.byteLength === 0;
+      // (Node 20 cannot tell a detached buffer from an empty one: the message names both.)
       const error = new StaydownError(
         ErrorCodes.EMPTY_INPUT,
-        detached
-          ? `input ${key} has no bytes: its buffer is detached (moved elsewhere, or given before with transfer: true, which moves each buffer once)`
-          : `input ${key} has no bytes (expected a non-empty Uint8Array)`,
+        `input ${key} has no bytes (expected a non-empty Uint8Array; one moved elsewhere before, e.g. given earlier with transfer: true, which moves each buffer once, is detached and empty)`,
         { details: { id: key } },
       );
       yield { id: key, reloadable: false, load: () => Promise.reject(error) };
