@@ -12,6 +12,7 @@
  * the following bytes.
  */
 
+import { RECORD_BYTES } from './hamming-table.js';
 import type { HitList } from './hit-set.js';
 
 /** Groups this small are insertion-sorted. */
@@ -43,7 +44,6 @@ export function orderHits(
   return order;
 }
 
-const RECORD_BYTES = 32;
 const RECORD_WORDS = RECORD_BYTES / 4;
 
 /**
