@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileBounded } from './read-file.js';
-import { fromInputs, type SourceItem, takeOver, walkPaths } from './sources.js';
+import { fromInputs, moveWhole, type SourceItem, walkPaths } from './sources.js';
 
 async function collect(source: AsyncIterable<SourceItem>): Promise<SourceItem[]> {
   const items: SourceItem[] = [];
@@ -81,17 +81,25 @@ describe('walkPaths', () => {
 });
 
 describe('in-memory inputs', () => {
-  it('copies only the view, never a shared slab', () => {
+  it('moves a whole buffer, never a part of a larger one', () => {
     const slab = new Uint8Array(1024);
-    const view = slab.subarray(100, 110);
-    const own = takeOver(view);
-    expect(own.byteLength).toBe(10);
-    expect(own.buffer.byteLength).toBe(10);
+    expect(moveWhole(slab.subarray(100, 110))).toBeUndefined();
     expect(slab.byteLength).toBe(1024);
     const whole = new Uint8Array([1, 2, 3, 4]);
-    const moved = takeOver(whole);
-    expect(Array.from(moved)).toEqual([1, 2, 3, 4]);
+    const moved = moveWhole(whole);
+    expect(Array.from(moved ?? [])).toEqual([1, 2, 3, 4]);
     expect(whole.byteLength).toBe(0); // moved, not copied: the caller's is detached
+  });
+
+  it('with transfer, copies a part of a larger buffer at each load (retryable) and leaves the slab whole', async () => {
+    const slab = new Uint8Array(64).fill(7);
+    const [part] = await collect(fromInputs([{ id: 'p', bytes: slab.subarray(8, 16) }], true));
+    expect(part.reloadable).toBe(true);
+    const first = ((await part.load()) as { bytes: Uint8Array }).bytes;
+    const again = ((await part.load()) as { bytes: Uint8Array }).bytes;
+    expect(first.buffer).not.toBe(again.buffer);
+    expect(Array.from(first)).toEqual(Array(8).fill(7));
+    expect(slab.byteLength).toBe(64);
   });
 
   it('copies a Node Buffer view into memory of its own, so moving the copy leaves the caller’s slab whole', async () => {
@@ -99,7 +107,7 @@ describe('in-memory inputs', () => {
     const slab = Buffer.concat([Buffer.alloc(6000, 1), Buffer.alloc(6000, 2)]);
     const view = slab.subarray(6000, 6010);
     for (const copy of [
-      takeOver(view),
+      ((await (await collect(fromInputs([{ id: 'v', bytes: view }], true)))[0].load()) as { bytes: Uint8Array }).bytes,
       ((await (await collect(fromInputs([{ id: 'v', bytes: view }], false)))[0].load()) as { bytes: Uint8Array }).bytes,
     ]) {
       expect(copy.buffer).not.toBe(slab.buffer);
@@ -159,6 +167,30 @@ describe('in-memory inputs', () => {
       message: expect.stringMatching(/no name/),
     });
     await expect(items[1].load()).resolves.toMatchObject({ size: 1 });
+  });
+
+  it('turns bytes that cannot be read (a Proxy of a Uint8Array, a throwing buffer getter) into a failing load, and goes on', async () => {
+    const odd = new Uint8Array([1, 2]);
+    Object.defineProperty(odd, 'buffer', {
+      get() {
+        throw new Error('no buffer');
+      },
+    });
+    for (const transfer of [false, true]) {
+      const items = await collect(
+        fromInputs(
+          [
+            { id: 'proxy', bytes: new Proxy(new Uint8Array([1]), {}) },
+            ...(transfer ? [{ id: 'odd', bytes: odd }] : []),
+            { id: 'fine', bytes: new Uint8Array([2]) },
+          ],
+          transfer,
+        ),
+      );
+      expect(items.map((i) => i.id)).toEqual(transfer ? ['proxy', 'odd', 'fine'] : ['proxy', 'fine']);
+      for (const bad of items.slice(0, -1)) await expect(bad.load()).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+      await expect(items.at(-1)?.load()).resolves.toMatchObject({ size: 1 });
+    }
   });
 
   it('turns an input without bytes into a failing load', async () => {

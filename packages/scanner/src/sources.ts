@@ -35,14 +35,15 @@ export function ownCopy(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Bytes only the scan holds, for `transfer: true`. A view of a whole ArrayBuffer has the buffer
- * moved into a new one (no copy; the caller's is detached); a view of part of a larger or shared
- * buffer is copied, so that the rest of the caller's slab stays theirs.
+ * For `transfer: true`: a view of a whole, transferable ArrayBuffer has that buffer moved into
+ * a new one only the scan holds (no copy; the caller's is detached at once). Undefined for a view
+ * of part of a larger or shared buffer, which is copied instead, so the rest of the caller's slab
+ * stays theirs.
  */
-export function takeOver(bytes: Uint8Array): Uint8Array {
+export function moveWhole(bytes: Uint8Array): Uint8Array | undefined {
   const whole =
     bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  if (!whole) return ownCopy(bytes);
+  if (!whole) return undefined;
   return new Uint8Array(structuredClone(bytes.buffer as ArrayBuffer, { transfer: [bytes.buffer as ArrayBuffer] }));
 }
 
@@ -161,11 +162,15 @@ async function* walkDirectory(dir: FilePath, maxBytes: number): AsyncGenerator<S
 
 /**
  * Wraps caller-supplied bytes. Without `transfer` the pipeline copies exactly the view (never
- * a whole shared slab) and the caller's bytes stay intact and retryable. With `transfer` the
- * caller's bytes are taken over as the input is taken in (see takeOver): the caller's buffer is
- * detached at once, so nothing the caller does with it later (moving it elsewhere, giving it
- * again) can reach a batch, where a detached buffer would fail the whole task and lose its
- * batch-mates' moved bytes. A buffer given again is then simply detached: EMPTY_INPUT, alone.
+ * a whole shared slab) at each load, so the caller's bytes stay intact and a crashed batch's
+ * inputs can be loaded again. With `transfer` a whole buffer is taken over as its input is taken
+ * in (see moveWhole): the caller's is detached at once, so nothing the caller does with it later
+ * (moving it elsewhere, giving it again) can reach a batch, where a detached buffer would fail
+ * the whole task and lose its batch-mates' moved bytes. A buffer given again is then simply
+ * detached: EMPTY_INPUT, alone. A part of a larger buffer is copied, as without `transfer`.
+ *
+ * An input that cannot be read fails alone: named by its id, or by its place in the stream
+ * (`#N`) when even the id cannot be read.
  */
 export async function* fromInputs(
   inputs: Iterable<ScanInput> | AsyncIterable<ScanInput>,
@@ -174,41 +179,43 @@ export async function* fromInputs(
   let position = 0;
   for await (const input of inputs) {
     const at = position++;
-    let id: unknown;
-    let bytes: unknown;
-    let key: string;
+    let key = `#${at}`;
+    let item: SourceItem;
     try {
-      ({ id, bytes } = input ?? {});
+      const { id, bytes } = input ?? {};
       key = String(id);
+      item = bytesItem(key, bytes, transfer);
     } catch (cause) {
-      // An input that cannot be read (a throwing getter) or whose id cannot be made a string
-      // (a throwing toString): it still comes out, once, named by its place in the stream.
+      // A throwing getter or toString, a Proxy that is not really a Uint8Array…
       const error = new StaydownError(
         ErrorCodes.INVALID_OPTION,
-        `input #${at} cannot be read (${(cause as Error)?.message ?? String(cause)})`,
-        { cause, details: { position: at } },
+        `input ${key} cannot be read (${(cause as Error)?.message ?? String(cause)})`,
+        { cause, details: { id: key, position: at } },
       );
-      yield { id: `#${at}`, reloadable: false, load: () => Promise.reject(error) };
-      continue;
+      item = failing(key, error);
     }
-    // No bytes: nothing to hash, and a detached buffer (moved elsewhere already) cannot be sent.
-    if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
-      // (Node 20 cannot tell a detached buffer from an empty one: the message names both.)
-      const error = new StaydownError(
+    yield item;
+  }
+}
+
+function bytesItem(key: string, bytes: unknown, transfer: boolean): SourceItem {
+  // No bytes: nothing to hash, and a detached buffer (moved elsewhere already) cannot be sent.
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
+    // (Node 20 cannot tell a detached buffer from an empty one: the message names both.)
+    return failing(
+      key,
+      new StaydownError(
         ErrorCodes.EMPTY_INPUT,
         `input ${key} has no bytes (expected a non-empty Uint8Array; one moved elsewhere before, e.g. given earlier with transfer: true, which moves each buffer once, is detached and empty)`,
         { details: { id: key } },
-      );
-      yield { id: key, reloadable: false, load: () => Promise.reject(error) };
-      continue;
-    }
-    if (transfer) {
-      const own = takeOver(bytes);
-      yield { id: key, reloadable: false, load: async () => ({ bytes: own, size: own.byteLength }) };
-    } else {
-      // Copied at each load: a retry after a crash loads again.
-      const view = bytes;
-      yield { id: key, reloadable: true, load: async () => ({ bytes: ownCopy(view), size: view.byteLength }) };
-    }
+      ),
+    );
   }
+  const moved = transfer ? moveWhole(bytes) : undefined;
+  if (moved) return { id: key, reloadable: false, load: async () => ({ bytes: moved, size: moved.byteLength }) };
+  return { id: key, reloadable: true, load: async () => ({ bytes: ownCopy(bytes), size: bytes.byteLength }) };
+}
+
+function failing(key: string, error: StaydownError): SourceItem {
+  return { id: key, reloadable: false, load: () => Promise.reject(error) };
 }

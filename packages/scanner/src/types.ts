@@ -39,8 +39,10 @@ export interface ScanOptions {
   /** Cancels the scan: unfinished inputs come out as `ABORTED`, then the iteration throws `ABORTED`. */
   signal?: AbortSignal;
   /**
-   * For in-memory inputs: move the caller's bytes to the worker (their buffers become
-   * detached) instead of copying them. Default false. Files read from disk are always moved.
+   * For in-memory inputs: move the caller's bytes to the worker instead of copying them. Each
+   * whole buffer is taken over (detached) as its input is taken in, even if that input is later
+   * cancelled; a view of part of a larger buffer is copied. Default false. Files read from disk
+   * are always moved.
    */
   transfer?: boolean;
 }
