@@ -38,6 +38,21 @@ describe('signals', () => {
     expect(pdq.defaultThreshold).toBe(31);
     expect(pdq.normalize('A'.repeat(64))).toBe('a'.repeat(64));
     expect(() => pdq.normalize('abc')).toThrowError(/64 hex digits/);
+    // Either case, surrounding blanks trimmed; anything else that is not 64 hex digits refused.
+    expect(pdq.normalize(` \t${'aB09'.repeat(16)}\r\n`)).toBe('ab09'.repeat(16));
+    const md5 = getSignal('md5');
+    expect(md5.normalize('0123456789abcdefABCDEF0123456789')).toBe('0123456789abcdefabcdef0123456789');
+    for (const bad of [
+      'g'.repeat(32),
+      `${'a'.repeat(31)}-`,
+      `${'a'.repeat(31)} a`,
+      'a'.repeat(33),
+      `${'a'.repeat(31)}\u212a`,
+      '',
+    ]) {
+      expect(() => md5.normalize(bad), bad).toThrow(expect.objectContaining({ code: 'INVALID_HASH' }));
+    }
+    expect(() => pdq.normalize(` ${'a'.repeat(63)}`)).toThrowError(/got 63 characters/);
     expect(getSignal('sha256').distance('a'.repeat(64), 'b'.repeat(64))).toBe(1);
     expect(() => getSignal('photodna')).toThrow(expect.objectContaining({ code: 'UNKNOWN_SIGNAL' }));
   });

@@ -1,5 +1,5 @@
 import { ErrorCodes, StaydownError } from './errors.js';
-import { hexHammingDistance, isHex } from './hex.js';
+import { hexHammingDistance, lowercaseHex } from './hex.js';
 
 /**
  * A signal type describes one kind of hash the way python-threatexchange does: what it is
@@ -29,12 +29,13 @@ function defineSignal(name: string, bits: number, kind: SignalType['kind'], defa
     kind,
     defaultThreshold,
     normalize(hex: string): string {
-      const clean = hex.trim().toLowerCase();
-      if (!isHex(clean, bits)) {
+      const clean = lowercaseHex(hex, bits / 4) ?? lowercaseHex(hex.trim(), bits / 4);
+      if (clean === undefined) {
+        const length = hex.trim().length;
         throw new StaydownError(
           ErrorCodes.INVALID_HASH,
-          `${name} hash must be ${bits / 4} hex digits, got ${clean.length} characters`,
-          { details: { signal: name, expectedLength: bits / 4, length: clean.length } },
+          `${name} hash must be ${bits / 4} hex digits, got ${length} characters`,
+          { details: { signal: name, expectedLength: bits / 4, length } },
         );
       }
       return clean;
