@@ -11,9 +11,13 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const entryArb = fc.record({
   signal: fc.constantFrom('pdq', 'md5', 'blockhash'),
-  hash: fc
-    .constantFrom('00', '0f', 'a0', 'ab', 'ff')
-    .chain((a) => fc.constantFrom('00', '7c', 'ff').map((b) => `${a}${b}`.repeat(16))),
+  hash: fc.oneof(
+    fc
+      .constantFrom('00', '0f', 'a0', 'ab', 'ff')
+      .chain((a) => fc.constantFrom('00', '7c', 'ff').map((b) => `${a}${b}`.repeat(16))),
+    // Lengths that differ only in trailing zero bytes sort as their hex does: shorter first.
+    fc.constantFrom('', 'ab', 'ab00', 'ab0001', '00', '0000'),
+  ),
   list: fc.constantFrom('a', 'b', 'police', 'ümlaut'),
   label: fc.option(fc.constantFrom('A', 'B', 'grade 1', '"quoted",\n'), { nil: null }),
   ref: fc.option(fc.string({ maxLength: 6 }), { nil: null }),
@@ -38,6 +42,42 @@ describe('ImportSorter', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('refuses a hash that is not hex of whole bytes instead of storing part of it', () => {
+    const dir = mkdtempSync(path.join(tmp, 'db-'));
+    const sorter = new ImportSorter(dir, 10);
+    const base = { signal: 'pdq', list: 'a', label: null, ref: null, addedAt: 'x', source: null };
+    for (const hash of ['abc', `${'ab'.repeat(31)}zz`, 'zz', 'ab'.repeat(256)]) {
+      expect(() => sorter.add({ ...base, hash }), hash).toThrow(expect.objectContaining({ code: 'INVALID_HASH' }));
+    }
+    sorter.add({ ...base, hash: 'ab' });
+    expect([...sorter.sorted()].map((e) => e.hash)).toEqual(['ab']);
+    sorter.dispose();
+  });
+
+  it('hands out chunks of one signal with each hash as bytes', () => {
+    const dir = mkdtempSync(path.join(tmp, 'db-'));
+    const sorter = new ImportSorter(dir, 3);
+    const base = { list: 'a', label: null, ref: null, addedAt: 'x', source: null };
+    const hashes = ['ff'.repeat(32), '00'.repeat(32), '7c'.repeat(32), '01'.repeat(32), '00'.repeat(31) + '01'];
+    for (const hash of hashes) sorter.add({ ...base, signal: 'pdq', hash });
+    sorter.add({ ...base, signal: 'md5', hash: 'ee'.repeat(16) });
+    const chunks = [...sorter.sortedChunks(2)];
+    expect(chunks.map((c) => [c.signal, c.entries.length])).toEqual([
+      ['md5', 1],
+      ['pdq', 2],
+      ['pdq', 1],
+      ['pdq', 1],
+      ['pdq', 1],
+    ]);
+    for (const c of chunks) {
+      c.entries.forEach((e, i) => {
+        expect(Buffer.from(c.hashes.subarray(i * c.stride, (i + 1) * c.stride)).toString('hex')).toBe(e.hash);
+      });
+    }
+    expect(chunks.flatMap((c) => c.entries.map((e) => e.hash)).slice(1)).toEqual(hashes.slice().sort());
+    sorter.dispose();
   });
 
   it('discard drops what was added; dispose removes its files', () => {

@@ -1,7 +1,9 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { ErrorCodes, StaydownError } from '@staydown/core';
 import { removeLeftovers } from './process-alive.js';
-import { byKeyFields, type Entry, entryKey, sortByKey } from './store.js';
+import { orderRecords } from './record-order.js';
+import type { Entry } from './store.js';
 
 /**
  * Puts one import's entries in key order with bounded memory. LMDB copies every leaf page a
@@ -10,177 +12,317 @@ import { byKeyFields, type Entry, entryKey, sortByKey } from './store.js';
  * Written in key order, each batch touches only the leaves of its own key range, and a fresh
  * index is appended to.
  *
- * Up to `memoryEntries` entries are sorted in memory. Past that, entries are distributed by
- * signal and the hash's first byte (key order between partitions) into files in the index
- * folder, and each partition is read back and sorted alone: every entry is written and read
- * once, and no k-way merge compares keys. Only the list file's keys and labels go to disk,
- * never image content. Sorts are stable, so of entries with equal keys the first in the file
- * comes first (and is the one stored).
+ * Entries are kept as binary records, distributed by signal and the hash's first byte (key
+ * order between partitions): the hash's bytes, the list's number and the entry's other fields
+ * as JSON, or nothing when they equal the previous record's (a text list's rows all share
+ * them). Up to `memoryEntries` records wait in memory; past that every partition's records are
+ * appended to its file in the index folder. Each partition is then read back and sorted alone
+ * by its records' bytes with the native typed-array sort (record-order.ts): every entry is
+ * written and read once, no k-way merge compares keys, and no object or string is made per
+ * entry until it is handed out. Only the list file's keys and labels go to disk, never image
+ * content. The sort is stable, so of entries with equal keys the first in the file comes
+ * first (and is the one stored).
  */
 
-const SEP = '\x1f';
 /** Folder in the index directory for imports in progress, one subfolder each. */
 const PARTITIONS_FOLDER = 'import-partitions';
-/** Bytes buffered per partition before they are appended to its file. */
-const PARTITION_BUFFER = 64 << 10;
+/** A partition's first buffer; it grows while the import fits in memory. */
+const FIRST_BUFFER = 4 << 10;
+/** A buffer grown past this is dropped when its records go to disk (memory stays bounded). */
+const KEPT_BUFFER = 256 << 10;
+/** Hash bytes a record holds (a length byte); built-in signals have at most 32. */
+const MAX_HASH_BYTES = 255;
+/** Partition of hashes with no digits (index 256 of a signal's partitions). */
+const NO_DIGITS = 256;
+
+/** Entries handed out per chunk: one partition can hold most of an import. */
+const CHUNK_ENTRIES = 8192;
+
+/** Entries of one signal in key order, with their hashes' bytes. */
+export interface SortedChunk {
+  signal: string;
+  entries: Entry[];
+  /** Entry i's hash bytes at i × stride, zero-padded to stride. */
+  hashes: Uint8Array;
+  stride: number;
+}
+
+type Value = [label: string | null, ref: string | null, addedAt: string, source: string | null];
 
 interface Partition {
   signal: string;
-  /** The hash's first two hex digits. */
-  prefix: string;
+  /** The hash's first byte, or NO_DIGITS. */
+  first: number;
   file: string;
+  /** Records in the file, followed by those in `buffer`. */
+  onDisk: boolean;
   buffer: Buffer;
   used: number;
-  /** Value of the last record written: a record with the same value stores a flag only. */
+  count: number;
+  /** Longest hash in the partition (bytes); hashes of one signal all have one length. */
+  widest: number;
+  /** The entry whose fields the last record carries: a record with the same fields stores none. */
   last: Entry | undefined;
 }
+
+/** Hex digit values by character code (-1: not a digit). */
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 0; c < 16; c++) HEX['0123456789abcdef'.charCodeAt(c)] = c;
 
 export class ImportSorter {
   private readonly dir: string;
   private readonly memoryEntries: number;
-  private pending: Entry[] = [];
-  private partitions: Map<string, Partition> | undefined;
+  /** Per signal, its partitions by the hash's first byte (NO_DIGITS last). */
+  private bySignal = new Map<string, Array<Partition | undefined>>();
+  private lastSignal = '';
+  private lastPartitions: Array<Partition | undefined> = [];
+  private readonly lists: string[] = [];
+  private readonly listIds = new Map<string, number>();
+  private lastList: string | undefined;
+  private lastListId = 0;
+  private inMemory = 0;
+  private files = 0;
+  private wroteFiles = false;
 
   constructor(indexDir: string, memoryEntries: number) {
     this.dir = path.join(indexDir, PARTITIONS_FOLDER, `${process.pid}-${Date.now()}`);
     this.memoryEntries = memoryEntries;
-    // Every import clears what killed ones left (a 10 M import leaves about 800 MB), even one
+    // Every import clears what killed ones left (a 10 M import leaves about 500 MB), even one
     // small enough to sort in memory.
     removeStalePartitions(path.dirname(this.dir));
   }
 
   /** Whether entries went to partition files (the import did not fit in memory). */
   get spilled(): boolean {
-    return this.partitions !== undefined;
+    return this.wroteFiles;
   }
 
-  add(entry: Entry): void {
-    if (this.partitions) {
-      this.toPartition(entry);
-      return;
+  /** Adds an entry; its hash must be lowercase hex of whole bytes, as signals normalize it. */
+  add(e: Entry): void {
+    const hash = e.hash;
+    const bytes = hash.length >> 1;
+    if ((hash.length & 1) !== 0 || bytes > MAX_HASH_BYTES) throw notHex(e);
+    const p = this.partition(e.signal, bytes === 0 ? NO_DIGITS : hexByte(hash));
+    if (p === undefined) throw notHex(e);
+    const last = p.last;
+    const same =
+      last !== undefined &&
+      e.label === last.label &&
+      e.ref === last.ref &&
+      e.addedAt === last.addedAt &&
+      e.source === last.source;
+    const value = same ? '' : JSON.stringify([e.label, e.ref, e.addedAt, e.source] satisfies Value);
+    const room = 1 + bytes + 8 + value.length * 3;
+    if (p.used + room > p.buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(p.buffer.length * 2, p.used + room));
+      p.buffer.copy(bigger, 0, 0, p.used);
+      p.buffer = bigger;
     }
-    this.pending.push(entry);
-    if (this.pending.length > this.memoryEntries) {
-      mkdirSync(this.dir, { recursive: true });
-      this.partitions = new Map();
-      for (const e of this.pending) this.toPartition(e);
-      this.pending = [];
-    }
+    // Record: u8 hash bytes, the hash, u32 list number, u32 field bytes (0: as the record
+    // before in this partition), the fields as JSON.
+    const buffer = p.buffer;
+    let at = p.used;
+    buffer[at] = bytes;
+    if (buffer.write(hash, at + 1, bytes, 'hex') !== bytes) throw notHex(e);
+    at += 1 + bytes;
+    buffer.writeUInt32LE(this.listId(e.list), at);
+    const valueBytes = value === '' ? 0 : buffer.write(value, at + 8, 'utf8');
+    buffer.writeUInt32LE(valueBytes, at + 4);
+    p.used = at + 8 + valueBytes;
+    p.last = e;
+    p.count++;
+    if (bytes > p.widest) p.widest = bytes;
+    if (++this.inMemory > this.memoryEntries) this.spill();
   }
 
   /** Drops what was added (a strict import that failed keeps only its error count). */
   discard(): void {
-    this.pending = [];
-    this.partitions?.clear(); // their files go with dispose()
+    for (const p of this.all()) if (p.onDisk) rmSync(p.file, { force: true });
+    this.bySignal.clear();
+    this.lastSignal = '';
+    this.lastPartitions = [];
+    this.inMemory = 0;
   }
 
   /** Every entry added, in key order. */
   *sorted(): Generator<Entry> {
-    if (!this.partitions) {
-      yield* sortByKey(this.pending);
-      return;
-    }
-    const parts = [...this.partitions.values()];
-    for (const p of parts) flushPartition(p);
-    parts.sort((a, b) =>
-      byKeyFields({ signal: a.signal, hash: a.prefix, list: '' }, { signal: b.signal, hash: b.prefix, list: '' }),
+    for (const chunk of this.sortedChunks()) yield* chunk.entries;
+  }
+
+  /** Every entry added, in key order, in chunks of at most `size` entries of one signal. */
+  *sortedChunks(size = CHUNK_ENTRIES): Generator<SortedChunk> {
+    // A hash with no digits sorts before every other of its signal.
+    const place = (p: Partition) => (p.first === NO_DIGITS ? -1 : p.first);
+    const parts = [...this.all()].sort((a, b) =>
+      a.signal !== b.signal ? (a.signal < b.signal ? -1 : 1) : place(a) - place(b),
     );
+    // Lists compare as the key's strings do (store.ts byKeyFields): by rank.
+    const rank = new Uint32Array(this.lists.length);
+    const byName = this.lists.map((_, i) => i).sort((a, b) => (this.lists[a] < this.lists[b] ? -1 : 1));
+    byName.forEach((id, r) => {
+      rank[id] = r;
+    });
     for (const p of parts) {
-      const entries = readPartition(p.file);
-      rmSync(p.file, { force: true });
-      yield* sortByKey(entries);
+      const memory = p.buffer.subarray(0, p.used);
+      let records = memory;
+      if (p.onDisk) {
+        const file = readFileSync(p.file);
+        rmSync(p.file, { force: true });
+        records = Buffer.concat([file, memory]);
+      }
+      p.buffer = Buffer.alloc(0);
+      p.used = 0;
+      yield* this.sortedPartition(p, records, rank, size);
     }
+    this.bySignal.clear();
   }
 
   dispose(): void {
-    this.pending = [];
-    if (!this.partitions) return;
-    this.partitions = undefined;
+    this.discard();
+    if (!this.wroteFiles) return;
     rmSync(this.dir, { recursive: true, force: true });
     try {
       rmdirSync(path.dirname(this.dir)); // only when no other import is using it
     } catch {}
   }
 
-  private toPartition(e: Entry): void {
-    const partitions = this.partitions as Map<string, Partition>;
-    const id = `${e.signal}${SEP}${e.hash.slice(0, 2)}`;
-    let p = partitions.get(id);
+  private *sortedPartition(p: Partition, records: Buffer, rank: Uint32Array, size: number): Generator<SortedChunk> {
+    const n = p.count;
+    const width = p.widest;
+    // Sort keys: the hash zero-padded to the widest, its length (a shorter hash sorts first,
+    // as its hex does), the list's rank, big-endian.
+    const stride = width + 5;
+    const keys = new Uint8Array(n * stride);
+    const hashAt = new Int32Array(n);
+    const listOf = new Uint32Array(n);
+    const values = new Array<Value>(n);
+    let value: Value | undefined;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const bytes = records[at];
+      const k = i * stride;
+      hashAt[i] = at + 1;
+      keys.set(records.subarray(at + 1, at + 1 + bytes), k);
+      keys[k + width] = bytes;
+      at += 1 + bytes;
+      const list = records.readUInt32LE(at);
+      listOf[i] = list;
+      const r = rank[list];
+      keys[k + width + 1] = r >>> 24;
+      keys[k + width + 2] = (r >>> 16) & 0xff;
+      keys[k + width + 3] = (r >>> 8) & 0xff;
+      keys[k + width + 4] = r & 0xff;
+      const valueBytes = records.readUInt32LE(at + 4);
+      at += 8;
+      if (valueBytes > 0) {
+        value = JSON.parse(records.toString('utf8', at, at + valueBytes)) as Value;
+        at += valueBytes;
+      }
+      values[i] = value as Value;
+    }
+    const order = orderRecords(keys, n, stride, stride);
+    for (let from = 0; from < n; from += size) {
+      const m = Math.min(size, n - from);
+      const entries = new Array<Entry>(m);
+      const hashes = new Uint8Array(m * width);
+      for (let j = 0; j < m; j++) {
+        const i = order[from + j];
+        const v = values[i];
+        hashes.set(keys.subarray(i * stride, i * stride + width), j * width);
+        entries[j] = {
+          signal: p.signal,
+          hash: records.toString('hex', hashAt[i], hashAt[i] + records[hashAt[i] - 1]),
+          list: this.lists[listOf[i]],
+          label: v[0],
+          ref: v[1],
+          addedAt: v[2],
+          source: v[3],
+        };
+      }
+      yield { signal: p.signal, entries, hashes, stride: width };
+    }
+  }
+
+  private partition(signal: string, first: number): Partition | undefined {
+    if (first < 0) return undefined;
+    if (signal !== this.lastSignal || this.lastPartitions.length === 0) {
+      let parts = this.bySignal.get(signal);
+      if (!parts) {
+        parts = new Array<Partition | undefined>(NO_DIGITS + 1);
+        this.bySignal.set(signal, parts);
+      }
+      this.lastSignal = signal;
+      this.lastPartitions = parts;
+    }
+    let p = this.lastPartitions[first];
     if (!p) {
       p = {
-        signal: e.signal,
-        prefix: e.hash.slice(0, 2),
-        file: path.join(this.dir, `part-${partitions.size}`),
-        buffer: Buffer.allocUnsafe(PARTITION_BUFFER),
+        signal,
+        first,
+        file: path.join(this.dir, `part-${this.files++}`),
+        onDisk: false,
+        buffer: Buffer.allocUnsafe(FIRST_BUFFER),
         used: 0,
+        count: 0,
+        widest: 0,
         last: undefined,
       };
-      partitions.set(id, p);
+      this.lastPartitions[first] = p;
     }
-    const key = entryKey(e.signal, e.hash, e.list);
-    const same =
-      p.last !== undefined &&
-      e.label === p.last.label &&
-      e.ref === p.last.ref &&
-      e.addedAt === p.last.addedAt &&
-      e.source === p.last.source;
-    const value = same ? '' : JSON.stringify([e.label, e.ref, e.addedAt, e.source]);
-    const room = 2 + key.length * 3 + 4 + value.length * 3;
-    if (p.used + room > p.buffer.length) {
-      flushPartition(p);
-      if (room > p.buffer.length) p.buffer = Buffer.allocUnsafe(room);
+    return p;
+  }
+
+  private listId(list: string): number {
+    if (list === this.lastList) return this.lastListId;
+    let id = this.listIds.get(list);
+    if (id === undefined) {
+      id = this.lists.length;
+      this.lists.push(list);
+      this.listIds.set(list, id);
     }
-    // Record: u16 key bytes, key, u32 value bytes (0: same value as the record before), value.
-    const keyBytes = p.buffer.write(key, p.used + 2, 'utf8');
-    p.buffer.writeUInt16LE(keyBytes, p.used);
-    p.used += 2 + keyBytes;
-    const valueBytes = value === '' ? 0 : p.buffer.write(value, p.used + 4, 'utf8');
-    p.buffer.writeUInt32LE(valueBytes, p.used);
-    p.used += 4 + valueBytes;
-    p.last = e;
+    this.lastList = list;
+    this.lastListId = id;
+    return id;
+  }
+
+  /** Appends every partition's waiting records to its file. */
+  private spill(): void {
+    if (!this.wroteFiles) mkdirSync(this.dir, { recursive: true });
+    this.wroteFiles = true;
+    for (const p of this.all()) {
+      if (p.used === 0) continue;
+      // Opened and closed each time, so hundreds of partitions never hold hundreds of descriptors.
+      const fd = openSync(p.file, 'a');
+      try {
+        writeSync(fd, p.buffer, 0, p.used);
+      } finally {
+        closeSync(fd);
+      }
+      p.onDisk = true;
+      p.used = 0;
+      if (p.buffer.length > KEPT_BUFFER) p.buffer = Buffer.allocUnsafe(FIRST_BUFFER);
+    }
+    this.inMemory = 0;
+  }
+
+  private *all(): Generator<Partition> {
+    for (const parts of this.bySignal.values()) for (const p of parts) if (p) yield p;
   }
 }
 
-/** Appends the partition's buffered records to its file (opened and closed each time, so
- * hundreds of partitions never hold hundreds of descriptors). */
-function flushPartition(p: Partition): void {
-  if (p.used === 0) return;
-  const fd = openSync(p.file, 'a');
-  try {
-    writeSync(fd, p.buffer, 0, p.used);
-  } finally {
-    closeSync(fd);
-  }
-  p.used = 0;
+/** The byte the hash's first two digits give, or -1. */
+function hexByte(hash: string): number {
+  const hi = HEX[hash.charCodeAt(0)] ?? -1;
+  const lo = HEX[hash.charCodeAt(1)] ?? -1;
+  return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
 }
 
-function readPartition(file: string): Entry[] {
-  const bytes = readFileSync(file);
-  const out: Entry[] = [];
-  let value: [string | null, string | null, string, string | null] = [null, null, '', null];
-  for (let at = 0; at < bytes.length; ) {
-    const keyBytes = bytes.readUInt16LE(at);
-    const key = bytes.toString('utf8', at + 2, at + 2 + keyBytes);
-    at += 2 + keyBytes;
-    const valueBytes = bytes.readUInt32LE(at);
-    at += 4;
-    if (valueBytes > 0) {
-      value = JSON.parse(bytes.toString('utf8', at, at + valueBytes));
-      at += valueBytes;
-    }
-    const a = key.indexOf(SEP);
-    const b = key.indexOf(SEP, a + 1);
-    out.push({
-      signal: key.slice(0, a),
-      hash: key.slice(a + 1, b),
-      list: key.slice(b + 1),
-      label: value[0],
-      ref: value[1],
-      addedAt: value[2],
-      source: value[3],
-    });
-  }
-  return out;
+function notHex(e: Entry): StaydownError {
+  return new StaydownError(
+    ErrorCodes.INVALID_HASH,
+    `${e.signal} hash must be lowercase hex of whole bytes (at most ${MAX_HASH_BYTES}), got ${JSON.stringify(e.hash.slice(0, 80))}`,
+    { details: { signal: e.signal } },
+  );
 }
 
 /** Partitions left by imports whose process is gone (killed mid-import). */

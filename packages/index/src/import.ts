@@ -166,7 +166,6 @@ export async function importFile(index: HashIndex, file: string, options: Import
 /** The hashes one import wrote for a perceptual signal, as 32-byte records, and its generations. */
 interface ImportedHashes {
   records: Uint8Array;
-  view: Buffer;
   count: number;
   /** Per record: the facts of its entry, and 1 when this import stored that entry. */
   facts: EntryFacts;
@@ -178,17 +177,17 @@ interface ImportedHashes {
   interleaved: boolean;
 }
 
-function appendRecord(h: ImportedHashes, entry: Entry, stored: boolean): void {
+/** Adds the entry's hash (`hash`: its bytes) to the signal's records. */
+function appendRecord(h: ImportedHashes, entry: Entry, stored: boolean, hash: Uint8Array): void {
   if ((h.count + 1) * RECORD_BYTES > h.records.length) {
     const bigger = new Uint8Array(Math.max(h.records.length * 2, 1 << 16));
     bigger.set(h.records);
     h.records = bigger;
-    h.view = Buffer.from(bigger.buffer, bigger.byteOffset, bigger.byteLength);
     const flags = new Uint8Array(bigger.length / RECORD_BYTES);
     flags.set(h.stored);
     h.stored = flags;
   }
-  h.view.write(entry.hash, h.count * RECORD_BYTES, RECORD_BYTES, 'hex');
+  h.records.set(hash, h.count * RECORD_BYTES);
   if (stored) {
     h.stored[h.count] = 1;
     h.facts.setFields(h.count, entry.list, entry.label, entry.ref);
@@ -281,6 +280,8 @@ function writeSorted(
   timings: ImportTimings,
 ): void {
   let batch: Entry[] = [];
+  // Each batch entry's hash bytes, as the sorter had them (a perceptual hash fits a record).
+  let batchHashes = new Uint8Array(Math.min(settings.batchSize, 1 << 16) * RECORD_BYTES);
   let written = 0;
   const flush = () => {
     if (batch.length === 0) return;
@@ -297,7 +298,6 @@ function writeSorted(
         if (getSignal(entry.signal).kind !== 'perceptual') continue;
         h = {
           records: new Uint8Array(0),
-          view: Buffer.alloc(0),
           count: 0,
           facts: new EntryFacts(),
           stored: new Uint8Array(0),
@@ -307,7 +307,7 @@ function writeSorted(
         };
         imported.set(entry.signal, h);
       }
-      appendRecord(h, entry, outcome.stored?.[i] === 1);
+      appendRecord(h, entry, outcome.stored?.[i] === 1, batchHashes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES));
     }
     for (const [signal, g] of outcome.generations) {
       const h = imported.get(signal);
@@ -330,12 +330,23 @@ function writeSorted(
   try {
     let sortSeconds = 0;
     let t = performance.now();
-    for (const entry of sorter.sorted()) {
-      batch.push(entry);
-      if (batch.length >= settings.batchSize) {
-        sortSeconds += (performance.now() - t) / 1000;
-        flush();
-        t = performance.now();
+    for (const { entries, hashes, stride } of sorter.sortedChunks()) {
+      const width = Math.min(stride, RECORD_BYTES);
+      for (let i = 0; i < entries.length; i++) {
+        const at = batch.length * RECORD_BYTES;
+        if (at + RECORD_BYTES > batchHashes.length) {
+          const bigger = new Uint8Array(batchHashes.length * 2);
+          bigger.set(batchHashes);
+          batchHashes = bigger;
+        }
+        batchHashes.fill(0, at, at + RECORD_BYTES);
+        batchHashes.set(hashes.subarray(i * stride, i * stride + width), at);
+        batch.push(entries[i]);
+        if (batch.length >= settings.batchSize) {
+          sortSeconds += (performance.now() - t) / 1000;
+          flush();
+          t = performance.now();
+        }
       }
     }
     sortSeconds += (performance.now() - t) / 1000;
