@@ -47,6 +47,9 @@ export interface SortedChunk {
   stride: number;
 }
 
+/** What an entry holds besides its signal and hash. */
+export type EntryFields = Omit<Entry, 'signal' | 'hash'>;
+
 type Value = [label: string | null, ref: string | null, addedAt: string, source: string | null];
 
 interface Partition {
@@ -61,13 +64,9 @@ interface Partition {
   count: number;
   /** Longest hash in the partition (bytes); hashes of one signal all have one length. */
   widest: number;
-  /** The entry whose fields the last record carries: a record with the same fields stores none. */
-  last: Entry | undefined;
+  /** The fields the last record carries: a record with the same fields stores none. */
+  last: EntryFields | undefined;
 }
-
-/** Hex digit values by character code (-1: not a digit). */
-const HEX = new Int8Array(128).fill(-1);
-for (let c = 0; c < 16; c++) HEX['0123456789abcdef'.charCodeAt(c)] = c;
 
 export class ImportSorter {
   private readonly dir: string;
@@ -81,6 +80,7 @@ export class ImportSorter {
   private lastList: string | undefined;
   private lastListId = 0;
   private inMemory = 0;
+  private readonly scratch = Buffer.alloc(MAX_HASH_BYTES);
   private files = 0;
   private wroteFiles = false;
 
@@ -101,17 +101,23 @@ export class ImportSorter {
   add(e: Entry): void {
     const hash = e.hash;
     const bytes = hash.length >> 1;
-    if ((hash.length & 1) !== 0 || bytes > MAX_HASH_BYTES) throw notHex(e);
-    const p = this.partition(e.signal, bytes === 0 ? NO_DIGITS : hexByte(hash));
-    if (p === undefined) throw notHex(e);
+    if ((hash.length & 1) !== 0 || bytes > MAX_HASH_BYTES) throw notHex(e.signal, hash);
+    if (this.scratch.write(hash, 0, bytes, 'hex') !== bytes) throw notHex(e.signal, hash);
+    this.addHash(e.signal, this.scratch, 0, bytes, e);
+  }
+
+  /** Adds an entry whose hash is the `bytes` bytes of `from` at `at`; `fields` gives the rest. */
+  addHash(signal: string, from: Uint8Array, at: number, bytes: number, fields: EntryFields): void {
+    if (bytes > MAX_HASH_BYTES) throw notHex(signal, Buffer.from(from.subarray(at, at + bytes)).toString('hex'));
+    const p = this.partition(signal, bytes === 0 ? NO_DIGITS : from[at]);
     const last = p.last;
     const same =
       last !== undefined &&
-      e.label === last.label &&
-      e.ref === last.ref &&
-      e.addedAt === last.addedAt &&
-      e.source === last.source;
-    const value = same ? '' : JSON.stringify([e.label, e.ref, e.addedAt, e.source] satisfies Value);
+      fields.label === last.label &&
+      fields.ref === last.ref &&
+      fields.addedAt === last.addedAt &&
+      fields.source === last.source;
+    const value = same ? '' : JSON.stringify([fields.label, fields.ref, fields.addedAt, fields.source] satisfies Value);
     const room = 1 + bytes + 8 + value.length * 3;
     if (p.used + room > p.buffer.length) {
       const bigger = Buffer.allocUnsafe(Math.max(p.buffer.length * 2, p.used + room));
@@ -121,15 +127,14 @@ export class ImportSorter {
     // Record: u8 hash bytes, the hash, u32 list number, u32 field bytes (0: as the record
     // before in this partition), the fields as JSON.
     const buffer = p.buffer;
-    let at = p.used;
-    buffer[at] = bytes;
-    if (buffer.write(hash, at + 1, bytes, 'hex') !== bytes) throw notHex(e);
-    at += 1 + bytes;
-    buffer.writeUInt32LE(this.listId(e.list), at);
-    const valueBytes = value === '' ? 0 : buffer.write(value, at + 8, 'utf8');
-    buffer.writeUInt32LE(valueBytes, at + 4);
-    p.used = at + 8 + valueBytes;
-    p.last = e;
+    let to = p.used;
+    buffer[to++] = bytes;
+    for (let k = 0; k < bytes; k++) buffer[to++] = from[at + k];
+    buffer.writeUInt32LE(this.listId(fields.list), to);
+    const valueBytes = value === '' ? 0 : buffer.write(value, to + 8, 'utf8');
+    buffer.writeUInt32LE(valueBytes, to + 4);
+    p.used = to + 8 + valueBytes;
+    p.last = fields;
     p.count++;
     if (bytes > p.widest) p.widest = bytes;
     if (++this.inMemory > this.memoryEntries) this.spill();
@@ -193,7 +198,6 @@ export class ImportSorter {
     // as its hex does), the list's rank, big-endian.
     const stride = width + 5;
     const keys = new Uint8Array(n * stride);
-    const hashAt = new Int32Array(n);
     const listOf = new Uint32Array(n);
     const values = new Array<Value>(n);
     let value: Value | undefined;
@@ -201,8 +205,8 @@ export class ImportSorter {
     for (let i = 0; i < n; i++) {
       const bytes = records[at];
       const k = i * stride;
-      hashAt[i] = at + 1;
-      keys.set(records.subarray(at + 1, at + 1 + bytes), k);
+      // Byte loops here and below: a subarray per record cost more than the copy.
+      for (let b = 0; b < bytes; b++) keys[k + b] = records[at + 1 + b];
       keys[k + width] = bytes;
       at += 1 + bytes;
       const list = records.readUInt32LE(at);
@@ -226,12 +230,17 @@ export class ImportSorter {
       const entries = new Array<Entry>(m);
       const hashes = new Uint8Array(m * width);
       for (let j = 0; j < m; j++) {
+        const k = order[from + j] * stride;
+        for (let b = 0; b < width; b++) hashes[j * width + b] = keys[k + b];
+      }
+      // The chunk's hex in one native call; each entry's hash is a piece of it.
+      const hex = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('hex');
+      for (let j = 0; j < m; j++) {
         const i = order[from + j];
         const v = values[i];
-        hashes.set(keys.subarray(i * stride, i * stride + width), j * width);
         entries[j] = {
           signal: p.signal,
-          hash: records.toString('hex', hashAt[i], hashAt[i] + records[hashAt[i] - 1]),
+          hash: hex.substring(j * width * 2, (j * width + keys[i * stride + width]) * 2),
           list: this.lists[listOf[i]],
           label: v[0],
           ref: v[1],
@@ -243,8 +252,7 @@ export class ImportSorter {
     }
   }
 
-  private partition(signal: string, first: number): Partition | undefined {
-    if (first < 0) return undefined;
+  private partition(signal: string, first: number): Partition {
     if (signal !== this.lastSignal || this.lastPartitions.length === 0) {
       let parts = this.bySignal.get(signal);
       if (!parts) {
@@ -310,18 +318,11 @@ export class ImportSorter {
   }
 }
 
-/** The byte the hash's first two digits give, or -1. */
-function hexByte(hash: string): number {
-  const hi = HEX[hash.charCodeAt(0)] ?? -1;
-  const lo = HEX[hash.charCodeAt(1)] ?? -1;
-  return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
-}
-
-function notHex(e: Entry): StaydownError {
+function notHex(signal: string, hash: string): StaydownError {
   return new StaydownError(
     ErrorCodes.INVALID_HASH,
-    `${e.signal} hash must be lowercase hex of whole bytes (at most ${MAX_HASH_BYTES}), got ${JSON.stringify(e.hash.slice(0, 80))}`,
-    { details: { signal: e.signal } },
+    `${signal} hash must be lowercase hex of whole bytes (at most ${MAX_HASH_BYTES}), got ${JSON.stringify(hash.slice(0, 80))}`,
+    { details: { signal } },
   );
 }
 

@@ -1,11 +1,28 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, getSignal, type SignalType, StaydownError, toStaydownError } from '@staydown/core';
+import type { Readable } from 'node:stream';
+import {
+  BUILTIN_SIGNALS,
+  ErrorCodes,
+  getSignal,
+  type SignalType,
+  StaydownError,
+  toStaydownError,
+} from '@staydown/core';
 import { EntryFacts } from './entry-facts.js';
-import { formatFromPath, type ListFormat, openFile, type RawError, type RawRow, readRowBatches } from './formats.js';
+import {
+  formatFromPath,
+  type ListFormat,
+  openFile,
+  type PlainBatch,
+  type RawError,
+  type RawRow,
+  readPlainBatches,
+  readRowBatches,
+} from './formats.js';
 import { RECORD_BYTES } from './hamming-table.js';
 import { type HashIndex, normalizeEntry } from './hash-index.js';
-import { ImportSorter } from './import-sorter.js';
+import { type EntryFields, ImportSorter } from './import-sorter.js';
 import { type Entry, validateListName } from './store.js';
 
 export interface ImportOptions {
@@ -238,8 +255,26 @@ async function readAll(
   };
   try {
     const plain = plainRowDefaults(settings, fallbackList, source);
-    for await (const rows of readRowBatches(input, format)) {
+    // Lines that are just a hash of the default signal come as bytes (formats.ts).
+    const hashBytes = plain && (format === 'text' || format === 'hma') ? plainHashBytes(plain.type) : 0;
+    const fast = plain &&
+      hashBytes > 0 && {
+        signal: plain.type.name,
+        fields: { list: plain.list, label: null, ref: null, addedAt: now, source: plain.source } satisfies EntryFields,
+      };
+    const batches = fast ? readPlainBatches(input, format as 'text' | 'hma', hashBytes) : rowsOnly(input, format);
+    for await (const { rows, hashes } of batches) {
       for (const row of rows) {
+        if (typeof row === 'number') {
+          // What toEntry makes of such a line, with no string made for it.
+          if (!fast) continue;
+          report.rows++;
+          if (settings.strict && report.rejected > 0) continue;
+          sorter.addHash(fast.signal, hashes, row * hashBytes, hashBytes, fast.fields);
+          entries++;
+          if (entries % settings.memoryEntries === 0) progress();
+          continue;
+        }
         if ('error' in row) {
           reject(row.line, (row as RawError).error);
           continue;
@@ -355,6 +390,20 @@ function writeSorted(
   } catch (error) {
     throw stopped(error, source, report.file, report.added);
   }
+}
+
+/** readRowBatches in readPlainBatches' shape. */
+async function* rowsOnly(input: Readable, format: ListFormat): AsyncGenerator<PlainBatch> {
+  const none = new Uint8Array(0);
+  for await (const rows of readRowBatches(input, format)) yield { rows, hashes: none };
+}
+
+/**
+ * Bytes of a hash of `type` when a line of exactly that many lowercase hex digits is known to
+ * normalize to itself: the built-in signals. A registered signal's normalize may do more.
+ */
+function plainHashBytes(type: SignalType): number {
+  return (BUILTIN_SIGNALS as readonly string[]).includes(type.name) && type.bits % 8 === 0 ? type.bits / 8 : 0;
 }
 
 /**
