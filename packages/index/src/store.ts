@@ -113,6 +113,8 @@ export class IndexStore {
   private readonly entries: Database<StoredValue, string>;
   private readonly lists: Database<Omit<ListSettings, 'name'>, string>;
   private readonly meta: Database<number, string>;
+  /** `entries` with values as their encoded bytes (writes that encode a value once for many keys). */
+  private rawEntries: Database<Buffer, string> | undefined;
 
   private constructor(dir: string, readOnly: boolean, root: RootDatabase) {
     this.dir = dir;
@@ -122,6 +124,20 @@ export class IndexStore {
     this.lists = root.openDB({ name: 'lists' });
     this.meta = root.openDB({ name: 'meta' });
     this.knownId = this.meta.get(STORE_ID) ?? (readOnly ? 0 : this.claimId());
+  }
+
+  /**
+   * A value as `entries` stores it, by that database's own msgpack encoder (lmdb-js exposes it
+   * as `encoder`, untyped), copied out of the encoder's reused buffer.
+   */
+  private encodeValue(value: StoredValue): Buffer {
+    const { encoder } = this.entries as unknown as { encoder: { encode(v: unknown): Uint8Array } };
+    return Buffer.from(encoder.encode(value));
+  }
+
+  private entriesAsBytes(): Database<Buffer, string> {
+    this.rawEntries ??= this.root.openDB({ name: 'entries', encoding: 'binary' });
+    return this.rawEntries;
   }
 
   /** Gives a new, empty store its id (a store that already holds entries keeps 0, as its snapshots do). */
@@ -204,6 +220,11 @@ export class IndexStore {
     const tracked = new Map<string, boolean>();
     let lastAddedAt = '';
     let lastAddedMs = 0;
+    let lastLabel: string | null = null;
+    let lastRef: string | null = null;
+    let lastSource: string | null = null;
+    let value: Buffer | undefined;
+    const raw = this.entriesAsBytes();
     let lastCountKey = '';
     let lastList = '';
     let lastSignal = '';
@@ -216,19 +237,25 @@ export class IndexStore {
       // whole), as in every batch of a fresh import written in key order. An append that
       // fails (the key is not past the end) turns appending off for the rest of the batch.
       let appending = options.inKeyOrder === true;
-      let previousKey = '';
+      let previous: EntryKey | undefined;
       const storedFlags = options.inKeyOrder ? new Uint8Array(sorted.length) : undefined;
       outcome.stored = storedFlags;
       for (let i = 0; i < sorted.length; i++) {
         const e = sorted[i];
-        const key = entryKey(e.signal, e.hash, e.list);
         // In key order a repeated hash+list is next to its first: already stored, and an
-        // append of it would fail and end appending for the rest of the batch.
-        if (key === previousKey) {
+        // append of it would fail and end appending for the rest of the batch. (Compared by
+        // field: comparing the concatenated keys flattened both, a fifth of the write time.)
+        if (
+          previous !== undefined &&
+          e.hash === previous.hash &&
+          e.list === previous.list &&
+          e.signal === previous.signal
+        ) {
           outcome.existing++;
           continue;
         }
-        previousKey = key;
+        previous = e;
+        const key = entryKey(e.signal, e.hash, e.list);
         let track = tracked.get(e.signal);
         if (track === undefined) {
           track = trackNewHashes(e.signal);
@@ -237,17 +264,28 @@ export class IndexStore {
         // A hash is new to the search tables when no list held it before (this transaction
         // sees its own writes, so a hash repeated within the batch is reported once).
         const isNewHash = track && !this.hasHash(e.signal, e.hash);
-        if (e.addedAt !== lastAddedAt) {
+        // The value encoded once per run of entries that share it (an import's rows mostly
+        // do), and written as bytes: encoding it per entry cost a sixth of the write.
+        if (
+          value === undefined ||
+          e.addedAt !== lastAddedAt ||
+          e.label !== lastLabel ||
+          e.ref !== lastRef ||
+          e.source !== lastSource
+        ) {
+          if (e.addedAt !== lastAddedAt) lastAddedMs = Date.parse(e.addedAt);
           lastAddedAt = e.addedAt;
-          lastAddedMs = Date.parse(e.addedAt);
+          lastLabel = e.label;
+          lastRef = e.ref;
+          lastSource = e.source;
+          value = this.encodeValue([e.label, e.ref, lastAddedMs, e.source]);
         }
-        const value: StoredValue = [e.label, e.ref, lastAddedMs, e.source];
         // lmdb-js returns false when noOverwrite finds the key or an append is out of order
         // (its typings say void).
-        let stored = appending && (this.entries.putSync(key, value, APPEND) as unknown as boolean);
+        let stored = appending && (raw.putSync(key, value, APPEND) as unknown as boolean);
         if (!stored) {
           appending = false;
-          stored = this.entries.putSync(key, value, NO_OVERWRITE) as unknown as boolean;
+          stored = raw.putSync(key, value, NO_OVERWRITE) as unknown as boolean;
         }
         if (!stored) {
           outcome.existing++;
