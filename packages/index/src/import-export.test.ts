@@ -315,10 +315,18 @@ describe('crash safety', () => {
     const dir = fresh();
     const tablesOf = async (index: Awaited<ReturnType<typeof openIndex>>) => {
       const hashes = new Set<string>();
+      const matches = new Set<string>();
       for (const q of [hex[0], hex[2500], hex[5999]]) {
-        for (const m of index.search('pdq', q, { maxDistance: 256 }).matches) hashes.add(m.hash);
+        for (const m of index.search('pdq', q, { maxDistance: 256 }).matches) {
+          hashes.add(m.hash);
+          matches.add(`${m.hash} ${m.list} ${m.label} ${m.ref}`);
+        }
       }
-      return { size: index.stats().signals.pdq.indexedHashes, hashes: [...hashes].sort() };
+      return {
+        size: index.stats().signals.pdq.indexedHashes,
+        hashes: [...hashes].sort(),
+        matches: [...matches].sort(),
+      };
     };
     let index = await openIndex(dir);
     await importFile(index, a); // from an empty signal
@@ -338,11 +346,39 @@ describe('crash safety', () => {
     expect(expected.size).toBe(distinct);
     expect(incremental.size).toBe(distinct);
     expect(incremental.hashes).toEqual(expected.hashes);
+    expect(incremental.matches).toEqual(expected.matches);
     expect(incremental.hashes).toHaveLength(distinct);
     // The snapshot written after the import is the same set too.
     const reopened = await openIndex(dir, { readOnly: true });
     expect(await tablesOf(reopened)).toEqual(expected);
     await reopened.close();
+  });
+  it('a first import into an empty signal answers with every list and label of each hash, as a rebuild does', async () => {
+    const records = syntheticRecords({ count: 5000, seed: 5, clustered: 0.5, maxFlips: 2 });
+    const rand = prng(3);
+    const lines = ['signal,hash,list,label,ref'];
+    for (let i = 0; i < 8000; i++) {
+      // Repeats within a list and across lists, with labels that differ between them.
+      const k = Math.floor(rand() * 5000);
+      const list = ['police', 'hotline', 'partner'][Math.floor(rand() * 3)];
+      lines.push(`pdq,${recordHex(records, k)},${list},grade-${k % 4},case-${k}`);
+    }
+    const csv = file('first.csv', `${lines.join('\n')}\n`);
+    const answers = (index: Awaited<ReturnType<typeof openIndex>>) =>
+      [0, 1234, 4999].flatMap((k) =>
+        index
+          .search('pdq', recordHex(records, k), { maxDistance: 40 })
+          .matches.map((m) => `${m.hash} ${m.list} ${m.label} ${m.ref} ${m.distance}`),
+      );
+    const dir = fresh();
+    const index = await openIndex(dir);
+    await importFile(index, csv, { memoryEntries: 3000 });
+    const afterImport = answers(index);
+    await index.close();
+    const rebuilt = await openIndex(dir, { snapshots: false, readOnly: true });
+    expect(afterImport).toEqual(answers(rebuilt));
+    expect(afterImport.length).toBeGreaterThan(3);
+    await rebuilt.close();
   });
 });
 

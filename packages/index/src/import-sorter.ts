@@ -140,6 +140,13 @@ export class ImportSorter {
     if (++this.inMemory > this.memoryEntries) this.spill();
   }
 
+  /** How many entries of each signal were added. */
+  counts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const p of this.all()) out.set(p.signal, (out.get(p.signal) ?? 0) + p.count);
+    return out;
+  }
+
   /** Drops what was added (a strict import that failed keeps only its error count). */
   discard(): void {
     for (const p of this.all()) if (p.onDisk) rmSync(p.file, { force: true });

@@ -183,6 +183,8 @@ export async function importFile(index: HashIndex, file: string, options: Import
 /** The hashes one import wrote for a perceptual signal, as 32-byte records, and its generations. */
 interface ImportedHashes {
   records: Uint8Array;
+  /** `records` as words: a record is copied in 8 moves. */
+  words: Uint32Array;
   count: number;
   /** Per record: the facts of its entry, and 1 when this import stored that entry. */
   facts: EntryFacts;
@@ -194,17 +196,35 @@ interface ImportedHashes {
   interleaved: boolean;
 }
 
-/** Adds the entry's hash (`hash`: its bytes) to the signal's records. */
-function appendRecord(h: ImportedHashes, entry: Entry, stored: boolean, hash: Uint8Array): void {
-  if ((h.count + 1) * RECORD_BYTES > h.records.length) {
-    const bigger = new Uint8Array(Math.max(h.records.length * 2, 1 << 16));
-    bigger.set(h.records);
-    h.records = bigger;
-    const flags = new Uint8Array(bigger.length / RECORD_BYTES);
-    flags.set(h.stored);
-    h.stored = flags;
+const RECORD_WORDS = RECORD_BYTES / 4;
+
+/** Records for `capacity` hashes (the import's count for the signal: no regrowing, no copies). */
+function importedHashes(capacity: number): ImportedHashes {
+  const records = new Uint8Array(Math.max(1, capacity) * RECORD_BYTES);
+  return {
+    records,
+    words: new Uint32Array(records.buffer),
+    count: 0,
+    facts: new EntryFacts(capacity),
+    stored: new Uint8Array(Math.max(1, capacity)),
+    from: undefined,
+    to: 0,
+    interleaved: false,
+  };
+}
+
+/** Adds the entry's hash (the record at word `at` of `from`) to the signal's records. */
+function appendRecord(h: ImportedHashes, entry: Entry, stored: boolean, from: Uint32Array, at: number): void {
+  if (h.count === h.stored.length) {
+    const bigger = importedHashes(h.count * 2);
+    bigger.records.set(h.records);
+    bigger.stored.set(h.stored);
+    h.records = bigger.records;
+    h.words = bigger.words;
+    h.stored = bigger.stored;
   }
-  h.records.set(hash, h.count * RECORD_BYTES);
+  const to = h.count * RECORD_WORDS;
+  for (let w = 0; w < RECORD_WORDS; w++) h.words[to + w] = from[at + w];
   if (stored) {
     h.stored[h.count] = 1;
     h.facts.setFields(h.count, entry.list, entry.label, entry.ref);
@@ -317,6 +337,9 @@ function writeSorted(
   let batch: Entry[] = [];
   // Each batch entry's hash bytes, as the sorter had them (a perceptual hash fits a record).
   let batchHashes = new Uint8Array(Math.min(settings.batchSize, 1 << 16) * RECORD_BYTES);
+  let batchWords = new Uint32Array(batchHashes.buffer);
+  // Entries per signal: each signal's records are allocated once.
+  const expected = sorter.counts();
   let written = 0;
   const flush = () => {
     if (batch.length === 0) return;
@@ -331,18 +354,10 @@ function writeSorted(
       let h = imported.get(entry.signal);
       if (h === undefined) {
         if (getSignal(entry.signal).kind !== 'perceptual') continue;
-        h = {
-          records: new Uint8Array(0),
-          count: 0,
-          facts: new EntryFacts(),
-          stored: new Uint8Array(0),
-          from: undefined,
-          to: 0,
-          interleaved: false,
-        };
+        h = importedHashes(expected.get(entry.signal) ?? 0);
         imported.set(entry.signal, h);
       }
-      appendRecord(h, entry, outcome.stored?.[i] === 1, batchHashes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES));
+      appendRecord(h, entry, outcome.stored?.[i] === 1, batchWords, i * RECORD_WORDS);
     }
     for (const [signal, g] of outcome.generations) {
       const h = imported.get(signal);
@@ -373,9 +388,10 @@ function writeSorted(
           const bigger = new Uint8Array(batchHashes.length * 2);
           bigger.set(batchHashes);
           batchHashes = bigger;
+          batchWords = new Uint32Array(bigger.buffer);
         }
-        batchHashes.fill(0, at, at + RECORD_BYTES);
-        batchHashes.set(hashes.subarray(i * stride, i * stride + width), at);
+        for (let b = 0; b < width; b++) batchHashes[at + b] = hashes[i * stride + b];
+        for (let b = width; b < RECORD_BYTES; b++) batchHashes[at + b] = 0;
         batch.push(entries[i]);
         if (batch.length >= settings.batchSize) {
           sortSeconds += (performance.now() - t) / 1000;

@@ -94,6 +94,7 @@ export class SignalSpace {
    * `base` (the space at the generation the import started from; none for an empty signal)
    * plus `added` records (`count` × 32 bytes, duplicates allowed), each once. The import wrote
    * every one of those hashes, so this holds the same hashes a rebuild from the store would.
+   * Without a base, `added` is consumed: records in key order are deduplicated in place.
    *
    * `addedFacts` tells, per added record, whether the import stored its entry (`stored`) and
    * that entry's facts. Without it every record of the import is marked unknown.
@@ -107,9 +108,25 @@ export class SignalSpace {
     addedFacts?: { facts: EntryFacts; stored: Uint8Array },
   ): SignalSpace {
     const baseCount = base ? base.table.count + base.delta.count : 0;
+    const facts = new EntryFacts(baseCount + count);
+    /** Added record i kept as `id`, or equal to the record kept as `equal` (≥ 0). */
+    const note = (i: number, id: number, equal: number) => {
+      const stored = addedFacts !== undefined && addedFacts.stored[i] === 1;
+      if (equal < 0) {
+        // A new hash: its facts are those of the entry that brought it, if this write stored it.
+        facts.set(id, stored ? addedFacts?.facts.get(i) : undefined);
+      } else if (stored || addedFacts === undefined) {
+        // One more entry for a hash already held: it no longer has one entry only.
+        facts.set(equal, undefined);
+      }
+    };
+    if (!base) {
+      const kept = keepSortedOnce(added, count, note);
+      if (kept >= 0)
+        return new SignalSpace(signal, HammingTable.build(added, kept, signal.bits), generation, 'store', facts);
+    }
     const records = new Uint8Array(Math.max(1, baseCount + count) * RECORD_BYTES);
     const seen = new RecordSet(records, baseCount + count);
-    const facts = new EntryFacts(baseCount + count);
     let n = 0;
     /** Adds the record unless an equal one is in; returns -1, or the equal record's id. */
     const keep = (from: Uint8Array, at: number): number => {
@@ -128,15 +145,7 @@ export class SignalSpace {
     }
     for (let i = 0; i < count; i++) {
       const id = n;
-      const equal = keep(added, i * RECORD_BYTES);
-      const stored = addedFacts !== undefined && addedFacts.stored[i] === 1;
-      if (equal < 0) {
-        // A new hash: its facts are those of the entry that brought it, if this write stored it.
-        facts.set(id, stored ? addedFacts?.facts.get(i) : undefined);
-      } else if (stored || addedFacts === undefined) {
-        // One more entry for a hash already held: it no longer has one entry only.
-        facts.set(equal, undefined);
-      }
+      note(i, id, keep(added, i * RECORD_BYTES));
     }
     return new SignalSpace(signal, HammingTable.build(records, n, signal.bits), generation, 'store', facts);
   }
@@ -282,6 +291,51 @@ function snapshotFacts(snap: { table: HammingTable; extra: Uint8Array | undefine
 function recordsHex(first: Uint8Array): Buffer {
   return Buffer.from(first.buffer, first.byteOffset, first.buffer.byteLength - first.byteOffset);
 }
+
+/**
+ * When `count` records are in ascending order (as an import writes them: key order), keeps
+ * each once by moving it over the equal ones before it, in place, and returns how many were
+ * kept; `note(i, id, equal)` as in extended(). Returns -1, changing nothing, when they are not
+ * in order. An import into a signal with no hashes yet (a first list) then needs no hash set:
+ * finding 9.45 M distinct among 10 M records in one took 6 s of cache misses.
+ */
+function keepSortedOnce(
+  records: Uint8Array,
+  count: number,
+  note: (i: number, id: number, equal: number) => void,
+): number {
+  if (records.byteOffset % 4 !== 0) return -1;
+  const words = new Uint32Array(records.buffer, records.byteOffset, count * RECORD_WORDS);
+  // Words hold bytes little-endian: compare byte by byte where two words differ.
+  const compare = (a: number, b: number) => {
+    for (let w = 0; w < RECORD_WORDS; w++) {
+      const x = words[a + w];
+      const y = words[b + w];
+      if (x !== y) {
+        for (let shift = 0; shift < 32; shift += 8) {
+          const d = ((x >>> shift) & 0xff) - ((y >>> shift) & 0xff);
+          if (d !== 0) return d;
+        }
+      }
+    }
+    return 0;
+  };
+  for (let i = 1; i < count; i++) if (compare((i - 1) * RECORD_WORDS, i * RECORD_WORDS) > 0) return -1;
+  let kept = 0;
+  for (let i = 0; i < count; i++) {
+    const at = i * RECORD_WORDS;
+    if (kept > 0 && compare((kept - 1) * RECORD_WORDS, at) === 0) {
+      note(i, kept, kept - 1);
+      continue;
+    }
+    if (kept !== i) words.copyWithin(kept * RECORD_WORDS, at, at + RECORD_WORDS);
+    note(i, kept, -1);
+    kept++;
+  }
+  return kept;
+}
+
+const RECORD_WORDS = RECORD_BYTES / 4;
 
 /**
  * A set of the records written into `records` (by index), by open addressing: dropping
