@@ -395,7 +395,7 @@ export const indexSuite: Suite = {
             unit: 'hashes/s',
           });
           figures.push({
-            name: `import ${tag}: LMDB write transactions`,
+            name: `import ${tag}: LMDB writes not overlapped by sorting`,
             value: report.rows / phases.write,
             unit: 'hashes/s',
           });

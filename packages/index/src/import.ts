@@ -23,6 +23,7 @@ import {
 import { RECORD_BYTES } from './hamming-table.js';
 import { type HashIndex, normalizeEntry } from './hash-index.js';
 import { type EntryFields, ImportSorter } from './import-sorter.js';
+import { ImportWriter, type WriteBatch, type WriteResult } from './import-writer.js';
 import { type Entry, validateListName } from './store.js';
 
 export interface ImportOptions {
@@ -83,9 +84,15 @@ export interface ImportProgress {
 /** Seconds of one import by phase; parsing and validation is the rest of `total`. */
 export interface ImportTimings {
   total: number;
-  /** Sorting, and reading back partitions when the import did not fit in memory. */
+  /**
+   * Sorting, reading back partitions when the import did not fit in memory, and handing
+   * batches to the writer thread.
+   */
   sort: number;
-  /** In LMDB write transactions (puts, counts, commit). */
+  /**
+   * In LMDB write transactions (puts, counts, commit); for an import written on its own
+   * thread, the time spent waiting for that thread (its writes overlap the sort).
+   */
   write: number;
   /** Building the search tables and writing their snapshot. */
   tables: number;
@@ -159,7 +166,7 @@ export async function importFile(index: HashIndex, file: string, options: Import
       );
     }
     const imported = new Map<string, ImportedHashes>();
-    writeSorted(index, sorter, read.entries, report, source, settings, totalBytes, imported, timings);
+    await writeSorted(index, sorter, read.entries, report, source, settings, totalBytes, imported, timings);
     const tablesFrom = performance.now();
     // The search tables become the ones the import started from plus the imported hashes; a
     // signal whose starting tables are not at hand (or that another writer touched meanwhile)
@@ -322,8 +329,22 @@ async function readAll(
   }
 }
 
-/** Writes the entries in key order, `batchSize` entries per transaction. */
-function writeSorted(
+/** Batches posted to the writer thread and not yet answered: how far sorting runs ahead. */
+const WRITES_IN_FLIGHT = 4;
+
+/** One batch on its way: its entries and hash records, for the search tables once written. */
+interface PendingBatch {
+  entries: Entry[];
+  records: Uint32Array;
+  result: Promise<WriteResult>;
+}
+
+/**
+ * Writes the entries in key order, `batchSize` entries per transaction (and a new one for
+ * each signal). An import that did not fit in memory writes on a thread of its own
+ * (import-writer.ts) while this one sorts the next batches; a smaller one writes here.
+ */
+async function writeSorted(
   index: HashIndex,
   sorter: ImportSorter,
   entries: number,
@@ -333,40 +354,66 @@ function writeSorted(
   totalBytes: number,
   imported: Map<string, ImportedHashes>,
   timings: ImportTimings,
-): void {
+): Promise<void> {
+  // Entries per signal: each signal's records are allocated once.
+  const expected = sorter.counts();
+  const writer = sorter.spilled ? new ImportWriter(index.dir) : undefined;
+  const pending: PendingBatch[] = [];
   let batch: Entry[] = [];
   // Each batch entry's hash bytes, as the sorter had them (a perceptual hash fits a record).
   let batchHashes = new Uint8Array(Math.min(settings.batchSize, 1 << 16) * RECORD_BYTES);
-  let batchWords = new Uint32Array(batchHashes.buffer);
-  // Entries per signal: each signal's records are allocated once.
-  const expected = sorter.counts();
+  let batchWide: WideHashes | undefined;
   let written = 0;
-  const flush = () => {
+
+  const post = () => {
     if (batch.length === 0) return;
+    const records = new Uint32Array(batchHashes.buffer.slice(0, batch.length * RECORD_BYTES));
+    let result: Promise<WriteResult>;
+    if (writer) {
+      result = writer.write(toWriteBatch(batch, batchHashes, batchWide));
+    } else {
+      const t0 = performance.now();
+      const outcome = index.writeBulk(batch, { inKeyOrder: true });
+      timings.write += (performance.now() - t0) / 1000;
+      result = Promise.resolve({
+        added: outcome.added,
+        existing: outcome.existing,
+        generations: [...outcome.generations].map(([signal, g]) => [signal, g.before, g.after]),
+        stored: Uint8Array.from(outcome.stored ?? new Uint8Array(batch.length)),
+      });
+    }
+    pending.push({ entries: batch, records, result });
+    batch = [];
+    batchWide = undefined;
+  };
+
+  /** Waits for the oldest batch's write and takes in what it did. */
+  const settle = async () => {
+    const done = pending.shift();
+    if (!done) return;
     const t0 = performance.now();
-    const outcome = index.writeBulk(batch, { inKeyOrder: true });
+    const outcome = await done.result;
     timings.write += (performance.now() - t0) / 1000;
     report.added += outcome.added;
     report.existing += outcome.existing;
-    written += batch.length;
-    for (let i = 0; i < batch.length; i++) {
-      const entry = batch[i];
+    written += done.entries.length;
+    for (let i = 0; i < done.entries.length; i++) {
+      const entry = done.entries[i];
       let h = imported.get(entry.signal);
       if (h === undefined) {
         if (getSignal(entry.signal).kind !== 'perceptual') continue;
         h = importedHashes(expected.get(entry.signal) ?? 0);
         imported.set(entry.signal, h);
       }
-      appendRecord(h, entry, outcome.stored?.[i] === 1, batchWords, i * RECORD_WORDS);
+      appendRecord(h, entry, outcome.stored[i] === 1, done.records, i * RECORD_WORDS);
     }
-    for (const [signal, g] of outcome.generations) {
+    for (const [signal, before, after] of outcome.generations) {
       const h = imported.get(signal);
       if (!h) continue;
-      if (h.from === undefined) h.from = g.before;
-      else if (g.before !== h.to) h.interleaved = true;
-      h.to = g.after;
+      if (h.from === undefined) h.from = before;
+      else if (before !== h.to) h.interleaved = true;
+      h.to = after;
     }
-    batch = [];
     settings.onProgress?.({
       phase: 'write',
       bytesRead: totalBytes,
@@ -377,35 +424,100 @@ function writeSorted(
       added: report.added,
     });
   };
+
   try {
-    let sortSeconds = 0;
     let t = performance.now();
-    for (const { entries, hashes, stride } of sorter.sortedChunks()) {
+    const lap = () => {
+      const now = performance.now();
+      timings.sort += (now - t) / 1000;
+      t = now;
+    };
+    for (const chunk of sorter.sortedChunks()) {
+      const { hashes, stride } = chunk;
       const width = Math.min(stride, RECORD_BYTES);
-      for (let i = 0; i < entries.length; i++) {
+      // One signal per transaction: a batch crosses to the writer as one signal's hashes.
+      if (batch.length > 0 && batch[0].signal !== chunk.signal) post();
+      for (let i = 0; i < chunk.entries.length; i++) {
         const at = batch.length * RECORD_BYTES;
         if (at + RECORD_BYTES > batchHashes.length) {
           const bigger = new Uint8Array(batchHashes.length * 2);
           bigger.set(batchHashes);
           batchHashes = bigger;
-          batchWords = new Uint32Array(bigger.buffer);
         }
         for (let b = 0; b < width; b++) batchHashes[at + b] = hashes[i * stride + b];
         for (let b = width; b < RECORD_BYTES; b++) batchHashes[at + b] = 0;
-        batch.push(entries[i]);
-        if (batch.length >= settings.batchSize) {
-          sortSeconds += (performance.now() - t) / 1000;
-          flush();
+        // Hashes longer than a record (exact digests of over 256 bits) travel in full beside it.
+        if (stride > RECORD_BYTES || batchWide) {
+          batchWide ??= { stride: Math.max(stride, RECORD_BYTES), bytes: [] };
+          batchWide.bytes[batch.length] = hashes.slice(i * stride, (i + 1) * stride);
+        }
+        batch.push(chunk.entries[i]);
+        if (batch.length >= settings.batchSize) post();
+        if (pending.length >= (writer ? WRITES_IN_FLIGHT : 1)) {
+          lap();
+          await settle();
           t = performance.now();
         }
       }
     }
-    sortSeconds += (performance.now() - t) / 1000;
-    timings.sort += sortSeconds;
-    flush();
+    post();
+    lap();
+    while (pending.length > 0) await settle();
   } catch (error) {
     throw stopped(error, source, report.file, report.added);
+  } finally {
+    // Unanswered batches fail with the writer; nothing is left waiting.
+    for (const p of pending) p.result.catch(() => {});
+    await writer?.close();
   }
+}
+
+/** Hashes of a batch that do not fit a 32-byte record, by entry. */
+interface WideHashes {
+  stride: number;
+  bytes: Uint8Array[];
+}
+
+/** A batch as it crosses to the writer thread: bytes and small tables, no entry objects. */
+function toWriteBatch(entries: Entry[], records: Uint8Array, wide: WideHashes | undefined): WriteBatch {
+  const count = entries.length;
+  const stride = wide?.stride ?? RECORD_BYTES;
+  // Hashes that fit a record go as the batch's records, in one copy.
+  const hashes = wide ? new Uint8Array(count * stride) : records.slice(0, count * RECORD_BYTES);
+  const lengths = new Uint8Array(count);
+  const listOf = new Uint32Array(count);
+  const fieldsOf = new Uint32Array(count);
+  const lists: string[] = [];
+  const listIds = new Map<string, number>();
+  const fields: WriteBatch['fields'] = [];
+  let last: Entry | undefined;
+  let list = -1;
+  for (let i = 0; i < count; i++) {
+    const e = entries[i];
+    lengths[i] = e.hash.length / 2;
+    if (wide) hashes.set(wide.bytes[i] ?? records.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES), i * stride);
+    if (last === undefined || e.list !== last.list) {
+      list = listIds.get(e.list) ?? -1;
+      if (list < 0) {
+        list = lists.length;
+        lists.push(e.list);
+        listIds.set(e.list, list);
+      }
+    }
+    listOf[i] = list;
+    if (
+      last === undefined ||
+      e.label !== last.label ||
+      e.ref !== last.ref ||
+      e.addedAt !== last.addedAt ||
+      e.source !== last.source
+    ) {
+      fields.push([e.label, e.ref, e.addedAt, e.source]);
+    }
+    fieldsOf[i] = fields.length - 1;
+    last = e;
+  }
+  return { signal: entries[0].signal, count, hashes, lengths, stride, listOf, lists, fieldsOf, fields };
 }
 
 /** readRowBatches in readPlainBatches' shape. */

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { batchEntries, ImportWriter, type WriteBatch } from './import-writer.js';
+import { IndexStore } from './store.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-writer-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A batch of `n` pdq entries in key order, in two lists, the first list's twice with other fields. */
+function batch(n: number): WriteBatch {
+  const hashes = new Uint8Array(n * 32);
+  const lengths = new Uint8Array(n).fill(32);
+  const listOf = new Uint32Array(n);
+  const fieldsOf = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    hashes[i * 32] = Math.floor(i / 2);
+    hashes[i * 32 + 31] = 7;
+    listOf[i] = i % 2;
+    fieldsOf[i] = i % 2;
+  }
+  return {
+    signal: 'pdq',
+    count: n,
+    hashes,
+    lengths,
+    stride: 32,
+    listOf,
+    lists: ['a', 'b'],
+    fieldsOf,
+    fields: [
+      ['grade 1', 'case-1', '2026-11-29T00:00:00.000Z', 'x.txt'],
+      [null, null, '2026-11-28T00:00:00.000Z', null],
+    ],
+  };
+}
+
+describe('ImportWriter', () => {
+  it('writes batches on its thread, in order, as IndexStore.write does here', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'db-'));
+    await IndexStore.open(dir, false).close(); // the store the import would have opened
+    const expected = batchEntries(batch(6));
+    const writer = new ImportWriter(dir);
+    const first = writer.write(batch(6));
+    const again = writer.write(batch(6)); // the same entries again: all there already
+    expect(await first).toMatchObject({ added: 6, existing: 0, generations: [['pdq', 0, 1]] });
+    expect(Array.from((await first).stored)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(await again).toMatchObject({ added: 0, existing: 6, generations: [] });
+    await writer.close();
+    const store = IndexStore.open(dir, true);
+    expect([...store.iterate()]).toEqual(expected.map((e) => ({ ...e, addedAt: new Date(e.addedAt).toISOString() })));
+    await store.close();
+  });
+
+  it('fails every batch with a coded error, and closes, when its thread cannot open the store', async () => {
+    const writer = new ImportWriter(path.join(tmp, 'no-such-index'));
+    const results = await Promise.allSettled([writer.write(batch(2)), writer.write(batch(2))]);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: expect.any(String) });
+    }
+    await expect(writer.write(batch(1))).rejects.toMatchObject({ code: expect.any(String) });
+    await writer.close();
+  });
+});

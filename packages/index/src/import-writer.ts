@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
+import type { Entry } from './store.js';
+
+/**
+ * A large import's LMDB writes, on a thread of their own. Each write costs about 2 µs of
+ * JavaScript in lmdb-js (encoding the key and the instruction) on top of LMDB's own work: at
+ * 10 M entries that was 21 s on the importing thread, during which it could have been sorting
+ * the next entries. The importing thread now sorts and hands batches over; this thread writes
+ * each as one transaction (IndexStore.write, as before), so a batch is still committed whole
+ * or not at all and a killed import still leaves whole batches only.
+ *
+ * A batch crosses as bytes (hashes) and numbers (list and field numbers into small tables),
+ * not as entry objects, whose structured clone cost about as much as writing them.
+ */
+
+/** One transaction's entries, in key order, all of one signal. */
+export interface WriteBatch {
+  signal: string;
+  count: number;
+  /** Entry i's hash is `lengths[i]` bytes at hashes[i × stride]. */
+  hashes: Uint8Array<ArrayBuffer>;
+  lengths: Uint8Array<ArrayBuffer>;
+  stride: number;
+  /** Entry i's list is lists[listOf[i]]. */
+  listOf: Uint32Array;
+  lists: string[];
+  /** Entry i's other fields are fields[fieldsOf[i]]. */
+  fieldsOf: Uint32Array;
+  fields: Array<[label: string | null, ref: string | null, addedAt: string, source: string | null]>;
+}
+
+export interface WriteResult {
+  added: number;
+  existing: number;
+  generations: Array<[signal: string, before: number, after: number]>;
+  /** Per entry, 1 when this write stored it. */
+  stored: Uint8Array<ArrayBuffer>;
+}
+
+type Request = { id: number; batch: WriteBatch } | { id: number; close: true };
+type Reply = { id: number; result?: WriteResult; error?: unknown };
+
+/** The entries a batch holds, in order. */
+export function batchEntries(b: WriteBatch): Entry[] {
+  const out = new Array<Entry>(b.count);
+  const hex = Buffer.from(b.hashes.buffer, b.hashes.byteOffset, b.hashes.byteLength).toString('hex');
+  for (let i = 0; i < b.count; i++) {
+    const f = b.fields[b.fieldsOf[i]];
+    out[i] = {
+      signal: b.signal,
+      hash: hex.substring(2 * i * b.stride, 2 * (i * b.stride + b.lengths[i])),
+      list: b.lists[b.listOf[i]],
+      label: f[0],
+      ref: f[1],
+      addedAt: f[2],
+      source: f[3],
+    };
+  }
+  return out;
+}
+
+/**
+ * The importing thread's end: `write` posts a batch and resolves with what the writer did;
+ * batches are written in the order posted. A writer that fails or dies rejects every batch
+ * it had not answered.
+ */
+export class ImportWriter {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (r: WriteResult) => void; reject: (e: unknown) => void }>();
+  private failure: StaydownError | undefined;
+
+  constructor(dir: string) {
+    this.worker = new Worker(writerScript(), {
+      workerData: { dir },
+      // The thread inherits this process's options, but --input-type (a script given with -e)
+      // stops a worker that runs a file from starting.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    });
+    this.worker.on('message', (reply: Reply) => {
+      const w = this.waiting.get(reply.id);
+      if (!w) return;
+      this.waiting.delete(reply.id);
+      if (reply.error !== undefined) w.reject(toStaydownError(reply.error, ErrorCodes.IMPORT_FAILED));
+      else w.resolve(reply.result as WriteResult);
+    });
+    const fail = (error: unknown) => {
+      this.failure ??= toStaydownError(error, ErrorCodes.IMPORT_FAILED);
+      for (const w of this.waiting.values()) w.reject(this.failure);
+      this.waiting.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => {
+      fail(new StaydownError(ErrorCodes.IMPORT_FAILED, `the import's writer thread stopped (exit code ${code})`));
+    });
+  }
+
+  write(batch: WriteBatch): Promise<WriteResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, batch } satisfies Request, [batch.hashes.buffer, batch.lengths.buffer]);
+    });
+  }
+
+  /** Closes the writer's store and ends its thread. */
+  async close(): Promise<void> {
+    if (!this.failure) {
+      const id = this.nextId++;
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.set(id, { resolve: () => resolve(), reject });
+        this.worker.postMessage({ id, close: true } satisfies Request);
+      }).catch(() => {});
+    }
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The writer thread's script: beside this module, built (dist/). Tests run this module from
+ * src/ through vitest, which plain worker threads cannot load TypeScript from: they use the
+ * build, which `npm test` makes first.
+ */
+function writerScript(): URL {
+  const here = new URL('./import-writer-thread.js', import.meta.url);
+  if (existsSync(here)) return here;
+  const built = new URL('../dist/import-writer-thread.js', import.meta.url);
+  if (existsSync(built)) return built;
+  throw new StaydownError(
+    ErrorCodes.INTERNAL,
+    `the import writer's script is missing (${here.pathname}); build the package (npm run build)`,
+  );
+}
+
+export type { Reply as WriterReply, Request as WriterRequest };
