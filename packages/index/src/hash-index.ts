@@ -1,7 +1,7 @@
 import { ErrorCodes, getSignal, listSignals, type SignalType, StaydownError } from '@staydown/core';
 import type { EntryFacts, HitFacts } from './entry-facts.js';
 import { type IndexOptions, resolveIndexOptions } from './options.js';
-import { SignalSpace } from './signal-space.js';
+import { type PreparedExtension, SignalSpace } from './signal-space.js';
 import { type Entry, type EntryKey, IndexStore, type ListSettings, validateListName } from './store.js';
 
 /** One hit: which known hash the query is near, in which list, how far. */
@@ -45,6 +45,12 @@ export interface EntryInput {
   ref?: string | null;
   addedAt?: string | Date;
   source?: string | null;
+}
+
+/** A bulk import's search table, built before its writes finished (HashIndex.prepareImport). @internal */
+export interface PreparedImport {
+  from: number;
+  extension: PreparedExtension;
 }
 
 export interface ListInfo extends ListSettings {
@@ -281,35 +287,53 @@ export class HashIndex {
     };
   }
 
+  /** The store's change counter for `signal` as last committed (by any writer). @internal */
+  committedGeneration(signal: string): number {
+    this.assertOpen();
+    this.store.refreshReads();
+    return this.store.generation(getSignal(signal).name);
+  }
+
   /**
-   * After a bulk import that moved `signal` from generation `from` to `to` with nobody else
-   * writing in between: the search structure becomes the one at `from` plus the imported
-   * hashes (`count` records), without reading every key back from the store. Returns false
-   * (and changes nothing) when the structure at `from` is neither loaded nor in a snapshot;
-   * refresh() then rebuilds it from the store.
+   * The first half of taking in a bulk import of `signal` that started at generation `from`:
+   * the search table of the structure at `from` plus the imported hashes (`count` records),
+   * built without reading every key back from the store, while the import's writes finish.
+   * Undefined when the structure at `from` is neither loaded nor in a snapshot; refresh()
+   * then rebuilds it from the store.
    * @internal
    */
-  applyImport(
+  prepareImport(signal: string, from: number, records: Uint8Array, count: number): PreparedImport | undefined {
+    this.assertOpen();
+    const type = getSignal(signal);
+    if (type.kind !== 'perceptual') return undefined;
+    let base: SignalSpace | undefined = this.spaces.get(type.name);
+    if (base && base.generation !== from) base = undefined;
+    if (!base && from > 0) {
+      if (!this.options.snapshots) return undefined;
+      base = SignalSpace.fromSnapshot(this.store, type, from);
+      if (!base) return undefined;
+    }
+    return { from, extension: SignalSpace.prepareExtension(type, base, records, count) };
+  }
+
+  /**
+   * The second half: once the import's writes moved the signal from `prepared.from` to `to`
+   * with nobody else writing in between (the caller checks), the prepared structure, with the
+   * facts of what the import stored, becomes the signal's. Returns false (and changes nothing)
+   * when the store is no longer at `to`.
+   * @internal
+   */
+  finishImport(
     signal: string,
-    from: number,
+    prepared: PreparedImport,
     to: number,
-    records: Uint8Array,
-    count: number,
     facts?: { facts: EntryFacts; stored: Uint8Array },
   ): boolean {
     this.assertOpen();
     const type = getSignal(signal);
-    if (type.kind !== 'perceptual') return false;
     this.store.refreshReads();
     if (this.store.generation(type.name) !== to) return false;
-    let base: SignalSpace | undefined = this.spaces.get(type.name);
-    if (base && base.generation !== from) base = undefined;
-    if (!base && from > 0) {
-      if (!this.options.snapshots) return false;
-      base = SignalSpace.fromSnapshot(this.store, type, from);
-      if (!base) return false;
-    }
-    this.spaces.set(type.name, SignalSpace.extended(type, base, records, count, to, facts));
+    this.spaces.set(type.name, SignalSpace.finishExtension(prepared.extension, to, facts));
     return true;
   }
 

@@ -260,7 +260,9 @@ describe('crash safety', () => {
     }
     const list = file('big.txt', `${lines.join('\n')}\n`);
     const dir = fresh();
-    const batchSize = 2000;
+    // Small batches: a large import hands them all to its writer thread at once, and the kill
+    // must land while that thread is still committing them.
+    const batchSize = 250;
     const script = `
       const { openIndex, importFile } = await import(${JSON.stringify(pathToFileURL(distEntry).href)});
       const index = await openIndex(${JSON.stringify(dir)});
@@ -353,6 +355,44 @@ describe('crash safety', () => {
     expect(await tablesOf(reopened)).toEqual(expected);
     await reopened.close();
   });
+  it('hashes added while a large import writes on its thread are searched, as a rebuild finds them', async () => {
+    const records = syntheticRecords({ count: 6000, seed: 21, clustered: 0.5, maxFlips: 3 });
+    const hex = Array.from({ length: 6000 }, (_, i) => recordHex(records, i));
+    const list = file('during.txt', `${hex.slice(0, 5000).join('\n')}\n`);
+    const dir = fresh();
+    const index = await openIndex(dir);
+    index.add([{ signal: 'pdq', hash: hex[5999], list: 'api' }]);
+    index.search('pdq', hex[5999]); // tables loaded, so adds update them
+    // Each add lands between two of the import's batches: after one is committed, while the
+    // writer thread goes on with the next. Tiny batches keep most of them on their way while
+    // the import builds its tables, so adds also land after that.
+    let k = 5000;
+    let events = 0;
+    await importFile(index, list, {
+      memoryEntries: 1000,
+      batchSize: 10,
+      onProgress: (p) => {
+        if (p.phase === 'write' && ++events % 10 === 0 && k < 5040) {
+          index.add([{ signal: 'pdq', hash: hex[k], list: 'api', label: `added-${k}` }]);
+          k++;
+        }
+      },
+    });
+    expect(k).toBe(5040);
+    const answers = (ix: Awaited<ReturnType<typeof openIndex>>) =>
+      [0, 2500, 4999, 5000, 5020, 5039, 5999].flatMap((k) =>
+        ix
+          .search('pdq', hex[k], { maxDistance: 24 })
+          .matches.map((m) => `${m.hash} ${m.list} ${m.label} ${m.distance}`),
+      );
+    const got = answers(index);
+    await index.close();
+    const rebuilt = await openIndex(dir, { snapshots: false, readOnly: true });
+    expect(got).toEqual(answers(rebuilt));
+    expect(got.filter((a) => a.includes(' api added-'))).not.toHaveLength(0);
+    await rebuilt.close();
+  });
+
   it('a first import into an empty signal answers with every list and label of each hash, as a rebuild does', async () => {
     const records = syntheticRecords({ count: 5000, seed: 5, clustered: 0.5, maxFlips: 2 });
     const rand = prng(3);

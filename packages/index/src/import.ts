@@ -21,7 +21,7 @@ import {
   readRowBatches,
 } from './formats.js';
 import { RECORD_BYTES } from './hamming-table.js';
-import { type HashIndex, normalizeEntry } from './hash-index.js';
+import { type HashIndex, normalizeEntry, type PreparedImport } from './hash-index.js';
 import { type EntryFields, ImportSorter } from './import-sorter.js';
 import { ImportWriter, type WriteBatch, type WriteResult } from './import-writer.js';
 import { type Entry, validateListName } from './store.js';
@@ -45,7 +45,7 @@ export interface ImportOptions {
    * Entries sorted in memory. A larger import is distributed by the hash's first byte into
    * temporary files in the index folder (removed at the end), each then sorted alone: entries
    * are written in key order either way, which keeps the write rate flat as the index grows.
-   * 500 000 entries hold about 70 MB.
+   * 500 000 entries of a text list hold about 25 MB (each partition's buffer grows alone).
    */
   memoryEntries?: number;
   /**
@@ -166,19 +166,46 @@ export async function importFile(index: HashIndex, file: string, options: Import
       );
     }
     const imported = new Map<string, ImportedHashes>();
-    await writeSorted(index, sorter, read.entries, report, source, settings, totalBytes, imported, timings);
-    const tablesFrom = performance.now();
-    // The search tables become the ones the import started from plus the imported hashes; a
-    // signal whose starting tables are not at hand (or that another writer touched meanwhile)
-    // is rebuilt from the store by refresh().
+    const writes = await writeSorted(
+      index,
+      sorter,
+      read.entries,
+      report,
+      source,
+      settings,
+      totalBytes,
+      imported,
+      timings,
+    );
+    // The search tables become the ones the import started from plus the imported hashes,
+    // built while the last writes finish on the writer thread; a signal whose starting tables
+    // are not at hand, or that another writer touched meanwhile, is rebuilt from the store by
+    // refresh().
+    let tablesFrom = performance.now();
+    const prepared = new Map<string, PreparedImport>();
+    try {
+      for (const [signal, h] of imported) {
+        const p = index.prepareImport(signal, h.start, h.records, h.count);
+        if (p) prepared.set(signal, p);
+      }
+    } catch (error) {
+      // What was handed over is still written (and reported) before the error goes up.
+      await writes.finish().catch(() => {});
+      throw error;
+    }
+    timings.tables += (performance.now() - tablesFrom) / 1000;
+    await writes.finish();
+    tablesFrom = performance.now();
     for (const [signal, h] of imported) {
-      if (h.from !== undefined && !h.interleaved) {
-        index.applyImport(signal, h.from, h.to, h.records, h.count, { facts: h.facts, stored: h.stored });
+      const p = prepared.get(signal);
+      if (p && h.from === h.start && !h.interleaved) {
+        index.finishImport(signal, p, h.to, { facts: h.facts, stored: h.stored });
       }
     }
+    prepared.clear();
     imported.clear();
     index.refresh();
-    timings.tables = (performance.now() - tablesFrom) / 1000;
+    timings.tables += (performance.now() - tablesFrom) / 1000;
   } finally {
     sorter.dispose();
   }
@@ -196,6 +223,8 @@ interface ImportedHashes {
   /** Per record: the facts of its entry, and 1 when this import stored that entry. */
   facts: EntryFacts;
   stored: Uint8Array;
+  /** The signal's generation when the import's first batch of it was handed over. */
+  start: number;
   /** Generation before the first batch that changed the signal, and after the last. */
   from: number | undefined;
   to: number;
@@ -206,7 +235,7 @@ interface ImportedHashes {
 const RECORD_WORDS = RECORD_BYTES / 4;
 
 /** Records for `capacity` hashes (the import's count for the signal: no regrowing, no copies). */
-function importedHashes(capacity: number): ImportedHashes {
+function importedHashes(capacity: number, start: number): ImportedHashes {
   const records = new Uint8Array(Math.max(1, capacity) * RECORD_BYTES);
   return {
     records,
@@ -214,29 +243,27 @@ function importedHashes(capacity: number): ImportedHashes {
     count: 0,
     facts: new EntryFacts(capacity),
     stored: new Uint8Array(Math.max(1, capacity)),
+    start,
     from: undefined,
     to: 0,
     interleaved: false,
   };
 }
 
-/** Adds the entry's hash (the record at word `at` of `from`) to the signal's records. */
-function appendRecord(h: ImportedHashes, entry: Entry, stored: boolean, from: Uint32Array, at: number): void {
-  if (h.count === h.stored.length) {
-    const bigger = importedHashes(h.count * 2);
+/** Appends `count` records (words of `from`) to the signal's; returns where the first went. */
+function appendRecords(h: ImportedHashes, from: Uint32Array, count: number): number {
+  if (h.count + count > h.stored.length) {
+    const bigger = importedHashes(Math.max(h.count * 2, h.count + count), h.start);
     bigger.records.set(h.records);
     bigger.stored.set(h.stored);
     h.records = bigger.records;
     h.words = bigger.words;
     h.stored = bigger.stored;
   }
-  const to = h.count * RECORD_WORDS;
-  for (let w = 0; w < RECORD_WORDS; w++) h.words[to + w] = from[at + w];
-  if (stored) {
-    h.stored[h.count] = 1;
-    h.facts.setFields(h.count, entry.list, entry.label, entry.ref);
-  }
-  h.count++;
+  const first = h.count;
+  h.words.set(from.subarray(0, count * RECORD_WORDS), first * RECORD_WORDS);
+  h.count += count;
+  return first;
 }
 
 type Settings = ImportOptions & Required<Pick<ImportOptions, Defaulted>>;
@@ -329,20 +356,25 @@ async function readAll(
   }
 }
 
-/** Batches posted to the writer thread and not yet answered: how far sorting runs ahead. */
-const WRITES_IN_FLIGHT = 4;
-
-/** One batch on its way: its entries and hash records, for the search tables once written. */
+/** One batch on its way: where its records went, and its lists and fields for their facts. */
 interface PendingBatch {
-  entries: Entry[];
-  records: Uint32Array;
+  batch: WriteBatch;
+  /** The signal's records for this batch start here (undefined: not a perceptual signal). */
+  first: number | undefined;
   result: Promise<WriteResult>;
+  done: boolean;
 }
 
 /**
  * Writes the entries in key order, `batchSize` entries per transaction (and a new one for
- * each signal). An import that did not fit in memory writes on a thread of its own
- * (import-writer.ts) while this one sorts the next batches; a smaller one writes here.
+ * each signal), and puts the imported hashes in `imported` as they are handed over.
+ *
+ * An import that did not fit in memory writes on a thread of its own (import-writer.ts):
+ * this one sorts on and hands over every batch, then builds the search tables while the
+ * writes finish. The batches waiting meanwhile hold about 40 bytes an entry (the hash and
+ * two numbers), less than the search tables they are for. A smaller import writes here.
+ * Resolves once every batch is handed over; `finish` then waits for their writes and takes in
+ * what they did (added counts, generations, and which entries each stored).
  */
 async function writeSorted(
   index: HashIndex,
@@ -354,7 +386,7 @@ async function writeSorted(
   totalBytes: number,
   imported: Map<string, ImportedHashes>,
   timings: ImportTimings,
-): Promise<void> {
+): Promise<{ finish: () => Promise<void> }> {
   // Entries per signal: each signal's records are allocated once.
   const expected = sorter.counts();
   const writer = sorter.spilled ? new ImportWriter(index.dir) : undefined;
@@ -367,10 +399,18 @@ async function writeSorted(
 
   const post = () => {
     if (batch.length === 0) return;
-    const records = new Uint32Array(batchHashes.buffer.slice(0, batch.length * RECORD_BYTES));
+    const signal = batch[0].signal;
+    let h = imported.get(signal);
+    if (h === undefined && getSignal(signal).kind === 'perceptual') {
+      h = importedHashes(expected.get(signal) ?? 0, index.committedGeneration(signal));
+      imported.set(signal, h);
+    }
+    const first = h && appendRecords(h, new Uint32Array(batchHashes.buffer), batch.length);
+    const wb = toWriteBatch(batch, batchHashes, batchWide);
     let result: Promise<WriteResult>;
     if (writer) {
-      result = writer.write(toWriteBatch(batch, batchHashes, batchWide));
+      // The hashes go over to the writer; the lists and fields are copies, kept here for the facts.
+      result = writer.write(wb);
     } else {
       const t0 = performance.now();
       const outcome = index.writeBulk(batch, { inKeyOrder: true });
@@ -378,11 +418,20 @@ async function writeSorted(
       result = Promise.resolve({
         added: outcome.added,
         existing: outcome.existing,
-        generations: [...outcome.generations].map(([signal, g]) => [signal, g.before, g.after]),
+        generations: [...outcome.generations].map(([s, g]) => [s, g.before, g.after]),
         stored: Uint8Array.from(outcome.stored ?? new Uint8Array(batch.length)),
       });
     }
-    pending.push({ entries: batch, records, result });
+    const p: PendingBatch = { batch: wb, first, result, done: false };
+    result.then(
+      () => {
+        p.done = true;
+      },
+      () => {
+        p.done = true;
+      },
+    );
+    pending.push(p);
     batch = [];
     batchWide = undefined;
   };
@@ -394,25 +443,25 @@ async function writeSorted(
     const t0 = performance.now();
     const outcome = await done.result;
     timings.write += (performance.now() - t0) / 1000;
+    const { batch: b, first } = done;
     report.added += outcome.added;
     report.existing += outcome.existing;
-    written += done.entries.length;
-    for (let i = 0; i < done.entries.length; i++) {
-      const entry = done.entries[i];
-      let h = imported.get(entry.signal);
-      if (h === undefined) {
-        if (getSignal(entry.signal).kind !== 'perceptual') continue;
-        h = importedHashes(expected.get(entry.signal) ?? 0);
-        imported.set(entry.signal, h);
+    written += b.count;
+    const h = imported.get(b.signal);
+    if (h && first !== undefined) {
+      for (let i = 0; i < b.count; i++) {
+        if (outcome.stored[i] !== 1) continue;
+        const f = b.fields[b.fieldsOf[i]];
+        h.stored[first + i] = 1;
+        h.facts.setFields(first + i, b.lists[b.listOf[i]], f[0], f[1]);
       }
-      appendRecord(h, entry, outcome.stored[i] === 1, done.records, i * RECORD_WORDS);
     }
     for (const [signal, before, after] of outcome.generations) {
-      const h = imported.get(signal);
-      if (!h) continue;
-      if (h.from === undefined) h.from = before;
-      else if (before !== h.to) h.interleaved = true;
-      h.to = after;
+      const g = imported.get(signal);
+      if (!g) continue;
+      if (g.from === undefined) g.from = before;
+      else if (before !== g.to) g.interleaved = true;
+      g.to = after;
     }
     settings.onProgress?.({
       phase: 'write',
@@ -425,13 +474,16 @@ async function writeSorted(
     });
   };
 
+  const fail = async (error: unknown): Promise<never> => {
+    // Unanswered batches fail with the writer; nothing is left waiting.
+    for (const p of pending) p.result.catch(() => {});
+    pending.length = 0;
+    await writer?.close();
+    throw stopped(error, source, report.file, report.added);
+  };
+
   try {
     let t = performance.now();
-    const lap = () => {
-      const now = performance.now();
-      timings.sort += (now - t) / 1000;
-      t = now;
-    };
     for (const chunk of sorter.sortedChunks()) {
       const { hashes, stride } = chunk;
       const width = Math.min(stride, RECORD_BYTES);
@@ -452,24 +504,30 @@ async function writeSorted(
           batchWide.bytes[batch.length] = hashes.slice(i * stride, (i + 1) * stride);
         }
         batch.push(chunk.entries[i]);
-        if (batch.length >= settings.batchSize) post();
-        if (pending.length >= (writer ? WRITES_IN_FLIGHT : 1)) {
-          lap();
-          await settle();
-          t = performance.now();
-        }
+        if (batch.length < settings.batchSize) continue;
+        post();
+        timings.sort += (performance.now() - t) / 1000;
+        // Let the writer's answers in (progress), and take those already back.
+        if (writer) await new Promise(setImmediate);
+        while (pending.length > 0 && (!writer || pending[0].done)) await settle();
+        t = performance.now();
       }
     }
     post();
-    lap();
-    while (pending.length > 0) await settle();
+    timings.sort += (performance.now() - t) / 1000;
   } catch (error) {
-    throw stopped(error, source, report.file, report.added);
-  } finally {
-    // Unanswered batches fail with the writer; nothing is left waiting.
-    for (const p of pending) p.result.catch(() => {});
-    await writer?.close();
+    return fail(error);
   }
+  return {
+    finish: async () => {
+      try {
+        while (pending.length > 0) await settle();
+      } catch (error) {
+        return fail(error);
+      }
+      await writer?.close();
+    },
+  };
 }
 
 /** Hashes of a batch that do not fit a 32-byte record, by entry. */
