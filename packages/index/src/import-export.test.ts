@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { registerSignal } from '@staydown/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportEntries } from './export.js';
 import { type ListFormat, readRows } from './formats.js';
@@ -391,6 +392,41 @@ describe('crash safety', () => {
     expect(got).toEqual(answers(rebuilt));
     expect(got.filter((a) => a.includes(' api added-'))).not.toHaveLength(0);
     await rebuilt.close();
+  });
+
+  it('stores digests longer than a search record whole, in memory and through the writer thread', async () => {
+    // A licensed or future digest of 512 bits: longer than the 32-byte records the import
+    // keeps for search tables, so it travels to the writer beside them.
+    registerSignal({
+      name: 'test512',
+      bits: 512,
+      kind: 'exact',
+      defaultThreshold: 0,
+      normalize: (hex) => {
+        const clean = hex.trim().toLowerCase();
+        if (!/^[0-9a-f]{128}$/.test(clean)) throw Object.assign(new Error('bad'), { code: 'INVALID_HASH' });
+        return clean;
+      },
+      distance: (a, b) => (a === b ? 0 : 1),
+    });
+    const rand = prng(5);
+    const digests = Array.from({ length: 300 }, () =>
+      Array.from({ length: 16 }, () =>
+        Math.floor(rand() * 2 ** 32)
+          .toString(16)
+          .padStart(8, '0'),
+      ).join(''),
+    );
+    const list = file('long.txt', `${digests.join('\n')}\n`);
+    for (const memoryEntries of [100_000, 50]) {
+      const dir = fresh();
+      const index = await openIndex(dir);
+      const report = await importFile(index, list, { signal: 'test512', memoryEntries, batchSize: 64 });
+      expect(report).toMatchObject({ rows: 300, added: 300, rejected: 0 });
+      expect([...index.entries({ signal: 'test512' })].map((e) => e.hash)).toEqual(digests.slice().sort());
+      expect(index.search('test512', digests[123]).matches).toMatchObject([{ hash: digests[123] }]);
+      await index.close();
+    }
   });
 
   it('a first import into an empty signal answers with every list and label of each hash, as a rebuild does', async () => {
