@@ -287,6 +287,16 @@ export class HashIndex {
     };
   }
 
+  /**
+   * Throws what a write would (INDEX_CLOSED, or INVALID_OPTION when opened read-only): a large
+   * import writes through a store of its own thread, which would not.
+   * @internal
+   */
+  assertWritable(): void {
+    this.assertOpen();
+    if (this.store.readOnly) throw new StaydownError(ErrorCodes.INVALID_OPTION, 'the index was opened read-only');
+  }
+
   /** The store's change counter for `signal` as last committed (by any writer). @internal */
   committedGeneration(signal: string): number {
     this.assertOpen();

@@ -394,6 +394,121 @@ describe('crash safety', () => {
     await rebuilt.close();
   });
 
+  it('refuses to import into an index opened read-only, or closed, however large the file', async () => {
+    const list = file(
+      'refused.txt',
+      `${Array.from({ length: 40 }, (_, i) => recordHex(syntheticRecords({ count: 1, seed: i + 1 }), 0)).join('\n')}\n`,
+    );
+    const dir = fresh();
+    await (await openIndex(dir)).close();
+    for (const memoryEntries of [100_000, 5]) {
+      const readOnly = await openIndex(dir, { readOnly: true });
+      await expect(importFile(readOnly, list, { memoryEntries })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+      await readOnly.close();
+      await expect(importFile(readOnly, list, { memoryEntries })).rejects.toMatchObject({ code: 'INDEX_CLOSED' });
+    }
+    const index = await openIndex(dir, { readOnly: true });
+    expect(index.stats().totalEntries).toBe(0);
+    await index.close();
+  });
+
+  it('two large imports at once into one index keep their partitions and entries apart', async () => {
+    const rand = prng(8);
+    const md5s = Array.from({ length: 600 }, () =>
+      Array.from({ length: 4 }, () =>
+        Math.floor(rand() * 2 ** 32)
+          .toString(16)
+          .padStart(8, '0'),
+      ).join(''),
+    );
+    const pdqs = Array.from({ length: 600 }, (_, i) => recordHex(syntheticRecords({ count: 1, seed: 500 + i }), 0));
+    const a = file('alpha.txt', `${pdqs.join('\n')}\n`);
+    const b = file('beta.csv', `signal,hash,list,label\n${md5s.map((h) => `md5,${h},beta,B`).join('\n')}\n`);
+    for (let round = 0; round < 3; round++) {
+      const dir = fresh();
+      const index = await openIndex(dir);
+      // Started in the same millisecond: their partition folders must still differ.
+      const reports = await Promise.all([
+        importFile(index, a, { memoryEntries: 100 }),
+        importFile(index, b, { memoryEntries: 100 }),
+      ]);
+      expect(reports.map((r) => [r.added, r.rejected])).toEqual([
+        [new Set(pdqs).size, 0],
+        [600, 0],
+      ]);
+      const stored = [...index.entries()];
+      expect(stored.filter((e) => e.signal === 'pdq').every((e) => e.list === 'alpha' && e.hash.length === 64)).toBe(
+        true,
+      );
+      expect(stored.filter((e) => e.signal === 'md5').every((e) => e.list === 'beta' && e.label === 'B')).toBe(true);
+      expect(existsSync(path.join(dir, 'import-partitions'))).toBe(false);
+      await index.close();
+    }
+  });
+
+  it('starts its writer thread in a process run with V8 options, from a file or from -e', async () => {
+    const distEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
+    const lines = Array.from({ length: 300 }, (_, i) => recordHex(syntheticRecords({ count: 1, seed: 900 + i }), 0));
+    const list = file('flags.txt', `${lines.join('\n')}\n`);
+    const added = `added ${new Set(lines).size}\n`;
+    const script = (dir: string) => `
+      const { openIndex, importFile } = await import(${JSON.stringify(pathToFileURL(distEntry).href)});
+      const index = await openIndex(${JSON.stringify(dir)});
+      const report = await importFile(index, ${JSON.stringify(list)}, { memoryEntries: 50 });
+      await index.close();
+      console.log('added', report.added);`;
+    const run = (args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d;
+        });
+        child.stderr.on('data', (d: Buffer) => {
+          out += d;
+        });
+        child.on('error', reject);
+        child.on('exit', () => resolve(out));
+      });
+    const viaFile = file('flags-run.mjs', script(fresh()));
+    expect(await run(['--max-old-space-size=512', '--expose-gc', viaFile])).toBe(added);
+    expect(await run(['--max-old-space-size=512', '--input-type=module', '-e', script(fresh())])).toBe(added);
+  });
+
+  it('stops writing when the index is closed during a large import', async () => {
+    const rand = prng(13);
+    const lines = Array.from({ length: 20_000 }, () =>
+      Array.from({ length: 8 }, () =>
+        Math.floor(rand() * 2 ** 32)
+          .toString(16)
+          .padStart(8, '0'),
+      ).join(''),
+    );
+    const list = file('closing.txt', `${lines.join('\n')}\n`);
+    const dir = fresh();
+    const index = await openIndex(dir);
+    let events = 0;
+    let closing: Promise<void> | undefined;
+    await expect(
+      importFile(index, list, {
+        memoryEntries: 1000,
+        batchSize: 50,
+        onProgress: (p) => {
+          if (p.phase === 'write' && ++events === 3) closing = index.close();
+        },
+      }),
+    ).rejects.toMatchObject({
+      code: 'INDEX_CLOSED',
+      message: expect.stringMatching(/stopped after at least \d+ added/),
+    });
+    await closing;
+    const reopened = await openIndex(dir, { readOnly: true });
+    const stored = reopened.stats().totalEntries;
+    expect(stored % 50).toBe(0); // whole batches
+    expect(stored).toBeLessThan(20_000);
+    await reopened.close();
+  });
+
   it('stores digests longer than a search record whole, in memory and through the writer thread', async () => {
     // A licensed or future digest of 512 bits: longer than the 32-byte records the import
     // keeps for search tables, so it travels to the writer beside them.

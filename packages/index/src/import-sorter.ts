@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, StaydownError } from '@staydown/core';
@@ -85,7 +86,9 @@ export class ImportSorter {
   private wroteFiles = false;
 
   constructor(indexDir: string, memoryEntries: number) {
-    this.dir = path.join(indexDir, PARTITIONS_FOLDER, `${process.pid}-${Date.now()}`);
+    // Unique per import, even for two started in one millisecond by one process (they would
+    // otherwise append to each other's files); the pid comes first for removeLeftovers.
+    this.dir = path.join(indexDir, PARTITIONS_FOLDER, `${process.pid}-${Date.now()}-${randomBytes(6).toString('hex')}`);
     this.memoryEntries = memoryEntries;
     // Every import clears what killed ones left (a 10 M import leaves about 500 MB), even one
     // small enough to sort in memory.
@@ -101,7 +104,8 @@ export class ImportSorter {
   add(e: Entry): void {
     const hash = e.hash;
     const bytes = hash.length >> 1;
-    if ((hash.length & 1) !== 0 || bytes > MAX_HASH_BYTES) throw notHex(e.signal, hash);
+    // Buffer.write would take uppercase digits and store them lowercased, unlike index.add().
+    if ((hash.length & 1) !== 0 || bytes > MAX_HASH_BYTES || hash !== hash.toLowerCase()) throw notHex(e.signal, hash);
     if (this.scratch.write(hash, 0, bytes, 'hex') !== bytes) throw notHex(e.signal, hash);
     this.addHash(e.signal, this.scratch, 0, bytes, e);
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { batchEntries, ImportWriter, type WriteBatch } from './import-writer.js';
+import { batchEntries, ImportWriter, threadOptions, type WriteBatch } from './import-writer.js';
 import { IndexStore } from './store.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-writer-'));
@@ -62,5 +62,11 @@ describe('ImportWriter', () => {
     }
     await expect(writer.write(batch(1))).rejects.toMatchObject({ code: expect.any(String) });
     await writer.close();
+  });
+
+  it('lets the thread inherit the process options, leaving out only --input-type', () => {
+    expect(threadOptions(['--max-old-space-size=4096', '--expose-gc'])).toEqual({});
+    expect(threadOptions(['--input-type=module', '--conditions=dev'])).toEqual({ execArgv: ['--conditions=dev'] });
+    expect(threadOptions(['--no-warnings', '--input-type', 'module'])).toEqual({ execArgv: ['--no-warnings'] });
   });
 });

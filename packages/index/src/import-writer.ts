@@ -73,12 +73,17 @@ export class ImportWriter {
   private failure: StaydownError | undefined;
 
   constructor(dir: string) {
-    this.worker = new Worker(writerScript(), {
-      workerData: { dir },
-      // The thread inherits this process's options, but --input-type (a script given with -e)
-      // stops a worker that runs a file from starting.
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
-    });
+    try {
+      this.worker = startThread(writerScript(), dir, threadOptions(process.execArgv));
+    } catch (error) {
+      throw new StaydownError(
+        ErrorCodes.IMPORT_FAILED,
+        `cannot start the import's writer thread: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
     this.worker.on('message', (reply: Reply) => {
       const w = this.waiting.get(reply.id);
       if (!w) return;
@@ -106,6 +111,17 @@ export class ImportWriter {
     });
   }
 
+  /**
+   * Ends the thread now: a write in progress is rolled back (LMDB commits whole transactions
+   * only), and batches not yet written never are. For an import that stopped on an error.
+   */
+  async abort(): Promise<void> {
+    this.failure ??= new StaydownError(ErrorCodes.IMPORT_FAILED, 'the import was stopped');
+    for (const w of this.waiting.values()) w.reject(this.failure);
+    this.waiting.clear();
+    await this.worker.terminate();
+  }
+
   /** Closes the writer's store and ends its thread. */
   async close(): Promise<void> {
     if (!this.failure) {
@@ -116,6 +132,30 @@ export class ImportWriter {
       }).catch(() => {});
     }
     await this.worker.terminate();
+  }
+}
+
+/**
+ * The thread's options. By default a worker inherits this process's; but --input-type (a
+ * script given with -e) stops a worker that runs a file from starting. Named options turn
+ * inheritance off, and then V8 and per-process ones (--max-old-space-size, --expose-gc…) are
+ * refused: so they are named only to leave --input-type out, and startThread drops them all
+ * when the rest is refused (the writer thread needs none).
+ */
+export function threadOptions(execArgv: readonly string[]): { execArgv?: string[] } {
+  const at = execArgv.findIndex((a) => a === '--input-type' || a.startsWith('--input-type='));
+  if (at < 0) return {};
+  const rest = [...execArgv];
+  rest.splice(at, execArgv[at] === '--input-type' ? 2 : 1);
+  return { execArgv: rest };
+}
+
+function startThread(script: URL, dir: string, options: { execArgv?: string[] }): Worker {
+  try {
+    return new Worker(script, { workerData: { dir }, ...options });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || !options.execArgv) throw error;
+    return new Worker(script, { workerData: { dir }, execArgv: [] });
   }
 }
 

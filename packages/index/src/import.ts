@@ -123,6 +123,9 @@ export interface ImportReport {
  * leaves whole batches only; rerunning it adds the rest.
  */
 export async function importFile(index: HashIndex, file: string, options: ImportOptions = {}): Promise<ImportReport> {
+  // Before anything is read or spilled into the index folder: a large import writes through a
+  // store of its own thread, which would not refuse.
+  index.assertWritable();
   const format = options.format ?? formatFromPath(file);
   let totalBytes: number;
   try {
@@ -253,12 +256,15 @@ function importedHashes(capacity: number, start: number): ImportedHashes {
 /** Appends `count` records (words of `from`) to the signal's; returns where the first went. */
 function appendRecords(h: ImportedHashes, from: Uint32Array, count: number): number {
   if (h.count + count > h.stored.length) {
-    const bigger = importedHashes(Math.max(h.count * 2, h.count + count), h.start);
-    bigger.records.set(h.records);
-    bigger.stored.set(h.stored);
-    h.records = bigger.records;
-    h.words = bigger.words;
-    h.stored = bigger.stored;
+    // Only when the sorter's count was short (it is exact): facts grow by themselves.
+    const capacity = Math.max(h.count * 2, h.count + count);
+    const records = new Uint8Array(capacity * RECORD_BYTES);
+    records.set(h.records);
+    const stored = new Uint8Array(capacity);
+    stored.set(h.stored);
+    h.records = records;
+    h.words = new Uint32Array(records.buffer);
+    h.stored = stored;
   }
   const first = h.count;
   h.words.set(from.subarray(0, count * RECORD_WORDS), first * RECORD_WORDS);
@@ -268,11 +274,11 @@ function appendRecords(h: ImportedHashes, from: Uint32Array, count: number): num
 
 type Settings = ImportOptions & Required<Pick<ImportOptions, Defaulted>>;
 
-function stopped(error: unknown, source: string, file: string, added: number): StaydownError {
+function stopped(error: unknown, source: string, file: string, added: number, atLeast = false): StaydownError {
   const e = toStaydownError(error, ErrorCodes.IMPORT_FAILED);
   return new StaydownError(
     e.code === ErrorCodes.INTERNAL ? ErrorCodes.IMPORT_FAILED : e.code,
-    `import of ${source} stopped after ${added} added entries: ${e.message}`,
+    `import of ${source} stopped after ${atLeast ? 'at least ' : ''}${added} added entries: ${e.message}`,
     { cause: error, details: { file, added } },
   );
 }
@@ -341,7 +347,13 @@ async function readAll(
         }
         // A strict import that already failed only goes on to count and report bad lines.
         if (settings.strict && report.rejected > 0) continue;
-        sorter.add(entry);
+        try {
+          sorter.add(entry);
+        } catch (error) {
+          // A registered signal whose hashes are not lowercase hex of whole bytes.
+          reject(row.line, toStaydownError(error, ErrorCodes.IMPORT_INVALID_LINE));
+          continue;
+        }
         entries++;
         if (entries % settings.memoryEntries === 0) progress();
       }
@@ -355,6 +367,15 @@ async function readAll(
     input.destroy();
   }
 }
+
+/**
+ * Batches of an exact-digest signal handed to the writer thread and not yet answered. A
+ * perceptual signal's batches are all handed over at once (about 40 bytes an entry while
+ * they wait, a third of what its search tables take) so the tables can be built meanwhile.
+ */
+const EXACT_WRITES_IN_FLIGHT = 8;
+
+const perceptual = (signal: string) => getSignal(signal).kind === 'perceptual';
 
 /** One batch on its way: where its records went, and its lists and fields for their facts. */
 interface PendingBatch {
@@ -389,7 +410,12 @@ async function writeSorted(
 ): Promise<{ finish: () => Promise<void> }> {
   // Entries per signal: each signal's records are allocated once.
   const expected = sorter.counts();
-  const writer = sorter.spilled ? new ImportWriter(index.dir) : undefined;
+  let writer: ImportWriter | undefined;
+  try {
+    writer = sorter.spilled ? new ImportWriter(index.dir) : undefined;
+  } catch (error) {
+    throw stopped(error, source, report.file, 0);
+  }
   const pending: PendingBatch[] = [];
   let batch: Entry[] = [];
   // Each batch entry's hash bytes, as the sorter had them (a perceptual hash fits a record).
@@ -443,6 +469,8 @@ async function writeSorted(
     const t0 = performance.now();
     const outcome = await done.result;
     timings.write += (performance.now() - t0) / 1000;
+    // Closed meanwhile: stop, as a write on this thread would (the rest is never written).
+    index.assertWritable();
     const { batch: b, first } = done;
     report.added += outcome.added;
     report.existing += outcome.existing;
@@ -475,11 +503,13 @@ async function writeSorted(
   };
 
   const fail = async (error: unknown): Promise<never> => {
-    // Unanswered batches fail with the writer; nothing is left waiting.
+    // Batches not yet written never are, and nothing is left waiting. Some already written
+    // may not have been counted yet: the message says "at least" (a rerun completes it).
     for (const p of pending) p.result.catch(() => {});
+    const unanswered = pending.length;
     pending.length = 0;
-    await writer?.close();
-    throw stopped(error, source, report.file, report.added);
+    await writer?.abort();
+    throw stopped(error, source, report.file, report.added, unanswered > 0);
   };
 
   try {
@@ -500,16 +530,20 @@ async function writeSorted(
         for (let b = width; b < RECORD_BYTES; b++) batchHashes[at + b] = 0;
         // Hashes longer than a record (exact digests of over 256 bits) travel in full beside it.
         if (stride > RECORD_BYTES || batchWide) {
-          batchWide ??= { stride: Math.max(stride, RECORD_BYTES), bytes: [] };
+          batchWide ??= { stride: RECORD_BYTES, bytes: [] };
+          batchWide.stride = Math.max(batchWide.stride, stride);
           batchWide.bytes[batch.length] = hashes.slice(i * stride, (i + 1) * stride);
         }
         batch.push(chunk.entries[i]);
         if (batch.length < settings.batchSize) continue;
         post();
         timings.sort += (performance.now() - t) / 1000;
-        // Let the writer's answers in (progress), and take those already back.
+        // Let the writer's answers in (progress), and take those already back. Batches of a
+        // signal without search tables wait once a few are on their way: nothing here needs
+        // them all handed over early, and their queue would grow with the file.
         if (writer) await new Promise(setImmediate);
-        while (pending.length > 0 && (!writer || pending[0].done)) await settle();
+        const cap = perceptual(chunk.signal) ? Number.POSITIVE_INFINITY : EXACT_WRITES_IN_FLIGHT;
+        while (pending.length > 0 && (!writer || pending[0].done || pending.length > cap)) await settle();
         t = performance.now();
       }
     }
