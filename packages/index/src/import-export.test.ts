@@ -509,6 +509,35 @@ describe('crash safety', () => {
     await reopened.close();
   });
 
+  it('reports a hash the import cannot keep as a bad line and goes on', async () => {
+    // A registered signal of 100 bits: 25 hex digits, not whole bytes.
+    registerSignal({
+      name: 'test100',
+      bits: 100,
+      kind: 'exact',
+      defaultThreshold: 0,
+      normalize: (hex) => hex.trim().toLowerCase(),
+      distance: (a, b) => (a === b ? 0 : 1),
+    });
+    const csv = file(
+      'odd.csv',
+      [
+        'signal,hash,list',
+        `test100,${'a'.repeat(25)},x`,
+        `md5,${'b'.repeat(32)},x`,
+        `test100,${'c'.repeat(25)},x`,
+      ].join('\n'),
+    );
+    const index = await openIndex(fresh());
+    const report = await importFile(index, csv);
+    expect(report).toMatchObject({ rows: 3, added: 1, rejected: 2 });
+    expect(report.errors.map((e) => [e.line, e.code])).toEqual([
+      [2, 'INVALID_HASH'],
+      [4, 'INVALID_HASH'],
+    ]);
+    await index.close();
+  });
+
   it('stores digests longer than a search record whole, in memory and through the writer thread', async () => {
     // A licensed or future digest of 512 bits: longer than the 32-byte records the import
     // keeps for search tables, so it travels to the writer beside them.
