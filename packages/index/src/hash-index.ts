@@ -79,6 +79,8 @@ export class HashIndex {
   private readonly spaces = new Map<string, SignalSpace>();
   private listCache: { generation: number; lists: ListSettings[] } | undefined;
   private closed = false;
+  /** Stops for the writer threads of imports in progress (holdWriter). */
+  private readonly writers = new Set<(reason: StaydownError) => Promise<void>>();
 
   /** @internal use openIndex() */
   constructor(store: IndexStore, options: Required<IndexOptions>) {
@@ -297,6 +299,16 @@ export class HashIndex {
     if (this.store.readOnly) throw new StaydownError(ErrorCodes.INVALID_OPTION, 'the index was opened read-only');
   }
 
+  /**
+   * Registers an import's writer thread, which close() stops (with the reason) before it
+   * closes the store; returns the function that unregisters it.
+   * @internal
+   */
+  holdWriter(stop: (reason: StaydownError) => Promise<void>): () => void {
+    this.writers.add(stop);
+    return () => this.writers.delete(stop);
+  }
+
   /** The store's change counter for `signal` as last committed (by any writer). @internal */
   committedGeneration(signal: string): number {
     this.assertOpen();
@@ -473,6 +485,9 @@ export class HashIndex {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // An import's writer thread must be gone before the store closes under it.
+    const closed = new StaydownError(ErrorCodes.INDEX_CLOSED, `the index at ${this.dir} is closed`);
+    for (const stop of [...this.writers]) await stop(closed);
     try {
       if (this.options.snapshots && !this.store.readOnly) {
         for (const space of this.spaces.values()) {

@@ -12,6 +12,18 @@ import { openIndex } from './hash-index.js';
 import { importFile } from './import.js';
 import { prng, recordHex, syntheticRecords } from './test-data.js';
 
+/** `n` random hashes of `words` × 32 bits, as lowercase hex. */
+function randomHashes(seed: number, n: number, words: number): string[] {
+  const rand = prng(seed);
+  return Array.from({ length: n }, () =>
+    Array.from({ length: words }, () =>
+      Math.floor(rand() * 2 ** 32)
+        .toString(16)
+        .padStart(8, '0'),
+    ).join(''),
+  );
+}
+
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-import-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
@@ -413,14 +425,7 @@ describe('crash safety', () => {
   });
 
   it('two large imports at once into one index keep their partitions and entries apart', async () => {
-    const rand = prng(8);
-    const md5s = Array.from({ length: 600 }, () =>
-      Array.from({ length: 4 }, () =>
-        Math.floor(rand() * 2 ** 32)
-          .toString(16)
-          .padStart(8, '0'),
-      ).join(''),
-    );
+    const md5s = randomHashes(8, 600, 4);
     const pdqs = Array.from({ length: 600 }, (_, i) => recordHex(syntheticRecords({ count: 1, seed: 500 + i }), 0));
     const a = file('alpha.txt', `${pdqs.join('\n')}\n`);
     const b = file('beta.csv', `signal,hash,list,label\n${md5s.map((h) => `md5,${h},beta,B`).join('\n')}\n`);
@@ -476,14 +481,7 @@ describe('crash safety', () => {
   });
 
   it('stops writing when the index is closed during a large import', async () => {
-    const rand = prng(13);
-    const lines = Array.from({ length: 20_000 }, () =>
-      Array.from({ length: 8 }, () =>
-        Math.floor(rand() * 2 ** 32)
-          .toString(16)
-          .padStart(8, '0'),
-      ).join(''),
-    );
+    const lines = randomHashes(13, 20_000, 8);
     const list = file('closing.txt', `${lines.join('\n')}\n`);
     const dir = fresh();
     const index = await openIndex(dir);
@@ -553,14 +551,7 @@ describe('crash safety', () => {
       },
       distance: (a, b) => (a === b ? 0 : 1),
     });
-    const rand = prng(5);
-    const digests = Array.from({ length: 300 }, () =>
-      Array.from({ length: 16 }, () =>
-        Math.floor(rand() * 2 ** 32)
-          .toString(16)
-          .padStart(8, '0'),
-      ).join(''),
-    );
+    const digests = randomHashes(5, 300, 16);
     const list = file('long.txt', `${digests.join('\n')}\n`);
     for (const memoryEntries of [100_000, 50]) {
       const dir = fresh();

@@ -1,12 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { batchEntries, type WriterReply, type WriterRequest } from './import-writer.js';
+import { batchEntries, type WriterData, type WriterReply, type WriterRequest } from './import-writer.js';
 import { IndexStore } from './store.js';
 
 /** The import writer thread (import-writer.ts): one store, one transaction per batch, in order. */
 
 const port = parentPort;
 if (!port) throw new Error('import-writer-thread runs as a worker thread');
-const store = IndexStore.open((workerData as { dir: string }).dir, false, true);
+const { dir, stop } = workerData as WriterData;
+const store = IndexStore.open(dir, false, true);
 
 port.on('message', async (request: WriterRequest) => {
   if ('close' in request) {
@@ -15,6 +16,8 @@ port.on('message', async (request: WriterRequest) => {
     return;
   }
   try {
+    // Stopped (abort()): batches not yet started are skipped, never half-written.
+    if (Atomics.load(stop, 0) === 1) throw { code: 'IMPORT_FAILED', message: 'the import was stopped' };
     const outcome = store.write(batchEntries(request.batch), () => false, { inKeyOrder: true });
     const stored = new Uint8Array(request.batch.count);
     if (outcome.stored) stored.set(outcome.stored);

@@ -71,17 +71,19 @@ export class ImportWriter {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (r: WriteResult) => void; reject: (e: unknown) => void }>();
   private failure: StaydownError | undefined;
+  /** Set to 1 to have the thread skip every batch it has not started (abort()). */
+  private readonly stop = new Int32Array(new SharedArrayBuffer(4));
+  private readonly exited: Promise<void>;
+  private ended: Promise<void> | undefined;
 
   constructor(dir: string) {
     try {
-      this.worker = startThread(writerScript(), dir, threadOptions(process.execArgv));
+      this.worker = startThread(writerScript(), { dir, stop: this.stop }, threadOptions(process.execArgv));
     } catch (error) {
       throw new StaydownError(
         ErrorCodes.IMPORT_FAILED,
         `cannot start the import's writer thread: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
     this.worker.on('message', (reply: Reply) => {
@@ -97,8 +99,11 @@ export class ImportWriter {
       this.waiting.clear();
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => {
-      fail(new StaydownError(ErrorCodes.IMPORT_FAILED, `the import's writer thread stopped (exit code ${code})`));
+    this.exited = new Promise((resolve) => {
+      this.worker.on('exit', (code) => {
+        fail(new StaydownError(ErrorCodes.IMPORT_FAILED, `the import's writer thread stopped (exit code ${code})`));
+        resolve();
+      });
     });
   }
 
@@ -112,26 +117,37 @@ export class ImportWriter {
   }
 
   /**
-   * Ends the thread now: a write in progress is rolled back (LMDB commits whole transactions
-   * only), and batches not yet written never are. For an import that stopped on an error.
+   * Stops the writes: the batch being written is finished (the thread is never ended inside
+   * a transaction, which could leave LMDB's write lock held), batches not yet started are
+   * skipped, and every one unanswered fails with `reason`. Then the thread closes its store
+   * and ends.
    */
-  async abort(): Promise<void> {
-    this.failure ??= new StaydownError(ErrorCodes.IMPORT_FAILED, 'the import was stopped');
+  async abort(reason?: StaydownError): Promise<void> {
+    this.failure ??= reason ?? new StaydownError(ErrorCodes.IMPORT_FAILED, 'the import was stopped');
+    Atomics.store(this.stop, 0, 1);
     for (const w of this.waiting.values()) w.reject(this.failure);
     this.waiting.clear();
-    await this.worker.terminate();
+    await this.end();
   }
 
-  /** Closes the writer's store and ends its thread. */
+  /** Closes the writer's store after the batches handed over, and ends its thread. */
   async close(): Promise<void> {
-    if (!this.failure) {
+    await this.end();
+  }
+
+  private end(): Promise<void> {
+    this.ended ??= (async () => {
       const id = this.nextId++;
-      await new Promise<void>((resolve, reject) => {
-        this.waiting.set(id, { resolve: () => resolve(), reject });
-        this.worker.postMessage({ id, close: true } satisfies Request);
-      }).catch(() => {});
-    }
-    await this.worker.terminate();
+      const closed = new Promise<void>((resolve) => {
+        this.waiting.set(id, { resolve: () => resolve(), reject: () => resolve() });
+      });
+      this.worker.postMessage({ id, close: true } satisfies Request);
+      // The thread answers once its store is closed, or it is gone already.
+      await Promise.race([closed, this.exited]);
+      this.waiting.delete(id);
+      await this.worker.terminate();
+    })();
+    return this.ended;
   }
 }
 
@@ -150,13 +166,19 @@ export function threadOptions(execArgv: readonly string[]): { execArgv?: string[
   return { execArgv: rest };
 }
 
-function startThread(script: URL, dir: string, options: { execArgv?: string[] }): Worker {
+function startThread(script: URL, workerData: WriterData, options: { execArgv?: string[] }): Worker {
   try {
-    return new Worker(script, { workerData: { dir }, ...options });
+    return new Worker(script, { workerData, ...options });
   } catch (error) {
     if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || !options.execArgv) throw error;
-    return new Worker(script, { workerData: { dir }, execArgv: [] });
+    return new Worker(script, { workerData, execArgv: [] });
   }
+}
+
+/** What the thread is started with. */
+export interface WriterData {
+  dir: string;
+  stop: Int32Array;
 }
 
 /**

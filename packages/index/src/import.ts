@@ -416,6 +416,8 @@ async function writeSorted(
   } catch (error) {
     throw stopped(error, source, report.file, 0);
   }
+  // Closing the index stops the thread first (its pending batches then fail with INDEX_CLOSED).
+  const release = writer ? index.holdWriter((reason) => (writer as ImportWriter).abort(reason)) : () => true;
   const pending: PendingBatch[] = [];
   let batch: Entry[] = [];
   // Each batch entry's hash bytes, as the sorter had them (a perceptual hash fits a record).
@@ -509,6 +511,7 @@ async function writeSorted(
     const unanswered = pending.length;
     pending.length = 0;
     await writer?.abort();
+    release();
     throw stopped(error, source, report.file, report.added, unanswered > 0);
   };
 
@@ -560,6 +563,7 @@ async function writeSorted(
         return fail(error);
       }
       await writer?.close();
+      release();
     },
   };
 }
