@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exportEntries } from './export.js';
 import { type ListFormat, readRows } from './formats.js';
 import { openIndex } from './hash-index.js';
-import { importFile } from './import.js';
+import { type ImportTimings, importFile } from './import.js';
 import { prng, recordHex, syntheticRecords } from './test-data.js';
 
 /** `n` random hashes of `words` × 32 bits, as lowercase hex. */
@@ -534,6 +534,20 @@ describe('crash safety', () => {
       [4, 'INVALID_HASH'],
     ]);
     await index.close();
+  });
+
+  it('reports phase timings that add up to no more than the whole, written here or on the writer thread', async () => {
+    const list = file('timed.txt', `${randomHashes(17, 3000, 8).join('\n')}\n`);
+    for (const memoryEntries of [100_000, 500]) {
+      const index = await openIndex(fresh());
+      let timings: ImportTimings | undefined;
+      await importFile(index, list, { memoryEntries, batchSize: 200, onTimings: (t) => (timings = t) });
+      await index.close();
+      const t = timings as ImportTimings;
+      for (const phase of [t.sort, t.write, t.tables]) expect(phase).toBeGreaterThanOrEqual(0);
+      // Parsing is the rest of the total: never negative (a write counted as sorting too made it so).
+      expect(t.sort + t.write + t.tables).toBeLessThanOrEqual(t.total);
+    }
   });
 
   it('stores digests longer than a search record whole, in memory and through the writer thread', async () => {

@@ -60,7 +60,7 @@ describe('ImportSorter', () => {
     const dir = mkdtempSync(path.join(tmp, 'db-'));
     const sorter = new ImportSorter(dir, 3);
     const base = { list: 'a', label: null, ref: null, addedAt: 'x', source: null };
-    const hashes = ['ff'.repeat(32), '00'.repeat(32), '7c'.repeat(32), '01'.repeat(32), '00'.repeat(31) + '01'];
+    const hashes = ['ff'.repeat(32), '00'.repeat(32), '7c'.repeat(32), '01'.repeat(32), `${'00'.repeat(31)}01`];
     for (const hash of hashes) sorter.add({ ...base, signal: 'pdq', hash });
     sorter.add({ ...base, signal: 'md5', hash: 'ee'.repeat(16) });
     const chunks = [...sorter.sortedChunks(2)];
