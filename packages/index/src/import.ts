@@ -392,8 +392,9 @@ interface PendingBatch {
  *
  * An import that did not fit in memory writes on a thread of its own (import-writer.ts):
  * this one sorts on and hands over every batch, then builds the search tables while the
- * writes finish. The batches waiting meanwhile hold about 40 bytes an entry (the hash and
- * two numbers), less than the search tables they are for. A smaller import writes here.
+ * writes finish. A perceptual signal's batches waiting meanwhile hold about 40 bytes an entry
+ * (the hash and two numbers), a third of the search tables they are for; an exact digest's,
+ * which has none, wait at most EXACT_WRITES_IN_FLIGHT at a time. A smaller import writes here.
  * Resolves once every batch is handed over; `finish` then waits for their writes and takes in
  * what they did (added counts, generations, and which entries each stored).
  */
