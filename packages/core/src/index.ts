@@ -13,4 +13,5 @@ export {
   SHA1,
   SHA256,
 } from './signals.js';
+export { THREAD_QUIET_MS, untilThreadQuiet } from './threads.js';
 export { ABSENT_VERDICTS, type Verdict, verdictClass } from './verdicts.js';

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { untilThreadQuiet } from '@staydown/core';
 import { batchEntries, type WriterData, type WriterReply, type WriterRequest } from './import-writer.js';
 import { IndexStore } from './store.js';
 
@@ -13,6 +14,10 @@ port.on('message', async (request: WriterRequest) => {
   if ('close' in request) {
     await store.close();
     port.postMessage({ id: request.id } satisfies WriterReply);
+    // Then the thread ends by itself, idle: ended while hot, it could take the process down
+    // with it (THREAD_QUIET_MS in @staydown/core says why).
+    await untilThreadQuiet(performance.now());
+    port.close();
     return;
   }
   try {

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { THREAD_QUIET_MS } from '@staydown/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchEntries, ImportWriter, threadOptions, type WriteBatch } from './import-writer.js';
 import { IndexStore } from './store.js';
@@ -62,6 +64,22 @@ describe('ImportWriter', () => {
     }
     await expect(writer.write(batch(1))).rejects.toMatchObject({ code: expect.any(String) });
     await writer.close();
+  });
+
+  it('ends its thread by itself once idle, never from outside while it may still be compiling', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'db-'));
+    await IndexStore.open(dir, false).close();
+    const writer = new ImportWriter(dir);
+    const thread = (writer as unknown as { worker: Worker }).worker;
+    const exit = new Promise<{ code: number; at: number }>((resolve) =>
+      thread.on('exit', (code) => resolve({ code, at: performance.now() })),
+    );
+    for (let i = 0; i < 20; i++) await writer.write(batch(200));
+    const lastWrite = performance.now();
+    await writer.close();
+    const { code, at } = await exit;
+    expect(code).toBe(0); // terminate() would have given 1
+    expect(at - lastWrite).toBeGreaterThanOrEqual(THREAD_QUIET_MS);
   });
 
   it('lets the thread inherit the process options, leaving out only --input-type', () => {

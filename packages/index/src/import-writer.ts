@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
+import { ErrorCodes, StaydownError, THREAD_QUIET_MS, toStaydownError } from '@staydown/core';
 import type { Entry } from './store.js';
 
 /**
@@ -38,6 +39,9 @@ export interface WriteResult {
   /** Per entry, 1 when this write stored it. */
   stored: Uint8Array<ArrayBuffer>;
 }
+
+/** How long past its quiet time a closed writer thread may take to end before it is terminated. */
+const END_GRACE_MS = 10_000;
 
 type Request = { id: number; batch: WriteBatch } | { id: number; close: true };
 type Reply = { id: number; result?: WriteResult; error?: unknown };
@@ -145,7 +149,16 @@ export class ImportWriter {
       // The thread answers once its store is closed, or it is gone already.
       await Promise.race([closed, this.exited]);
       this.waiting.delete(id);
-      await this.worker.terminate();
+      // It then ends itself once idle. Ended from here, it could be inside an optimising
+      // compile, which Node 20 turns into a process abort (THREAD_QUIET_MS in @staydown/core);
+      // terminate() is only for a thread that has not ended well after that.
+      const stopped = new AbortController();
+      const gone = await Promise.race([
+        this.exited.then(() => true),
+        sleep(THREAD_QUIET_MS + END_GRACE_MS, false, { signal: stopped.signal }).catch(() => true),
+      ]);
+      stopped.abort();
+      if (!gone) await this.worker.terminate();
     })();
     return this.ended;
   }

@@ -14,6 +14,8 @@ export interface PipelineDeps {
   index?: BatchSearcher;
   /** The scanner's running scans, so closing it can end them. */
   runs: RunRegistry;
+  /** Told when a pool task ends, however it ended (the threads' last busy time). */
+  taskEnded(): void;
 }
 
 export interface RunRegistry {
@@ -253,6 +255,7 @@ export class ScanRun {
       )
       .finally(() => {
         clearTimer();
+        this.#deps.taskEnded();
         this.#taskControllers.delete(taskAbort);
         this.#tasks--;
         this.#outstanding--;

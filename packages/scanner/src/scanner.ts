@@ -1,4 +1,4 @@
-import { ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
+import { ErrorCodes, StaydownError, toStaydownError, untilThreadQuiet } from '@staydown/core';
 import { Piscina } from 'piscina';
 import type { BatchSearcher } from './matcher.js';
 import { type ResolvedScannerOptions, resolveScannerOptions, type ScannerOptions } from './options.js';
@@ -23,6 +23,8 @@ export class Scanner {
   /** Scans being iterated, so `close()` can end them. */
   readonly #runs = new Set<ScanRun>();
   #closed = false;
+  /** When a thread last worked (started, or ended a task): close() ends them only once quiet. */
+  #lastBusyAt = performance.now();
   #closing: Promise<void> | undefined;
   #failure: StaydownError | undefined;
   readonly #threadCheck: NodeJS.Timeout;
@@ -111,7 +113,15 @@ export class Scanner {
       delete: (run: ScanRun) => this.#runs.delete(run),
     };
     const run = new ScanRun(
-      { pool: this.#pool, options: this.options, index: this.#index, runs },
+      {
+        pool: this.#pool,
+        options: this.options,
+        index: this.#index,
+        runs,
+        taskEnded: () => {
+          this.#lastBusyAt = performance.now();
+        },
+      },
       source,
       options.signal,
     );
@@ -144,6 +154,8 @@ export class Scanner {
     clearInterval(this.#threadCheck);
     for (const run of this.#runs) run.halt(closedError());
     await Promise.all([...this.#runs].map((run) => run.settled()));
+    // Threads are ended idle, never hot: see THREAD_QUIET_MS in @staydown/core.
+    await untilThreadQuiet(this.#lastBusyAt);
     try {
       await this.#pool.close();
     } catch (error) {

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { THREAD_QUIET_MS } from '@staydown/core';
 import { hashImage } from '@staydown/hashing';
 import { openIndex } from '@staydown/index';
 import { createScanner, type ScanInput, type Scanner, type ScanResult } from '@staydown/scanner';
@@ -368,6 +369,16 @@ describe('scanner over memory', () => {
     const closed = createScanner({ threads: 1 });
     await closed.close();
     expect(() => closed.scanBuffers(images)).toThrow(expect.objectContaining({ code: 'SCANNER_CLOSED' }));
+  });
+
+  it('ends its threads only once they have been idle a while (Node 20 can abort on a hot one)', async () => {
+    const scanner = createScanner({ threads: 2, batch: { maxItems: 2 } });
+    const results = [];
+    for await (const r of scanner.scanBuffers(images)) results.push(r);
+    const lastResult = performance.now();
+    await scanner.close();
+    expect(results.every((r) => r.hashes)).toBe(true);
+    expect(performance.now() - lastResult).toBeGreaterThanOrEqual(THREAD_QUIET_MS);
   });
 
   it('closing mid-scan: what went in comes out once (hashed or SCANNER_CLOSED), then the scan throws SCANNER_CLOSED', async () => {
