@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type RawError, type RawRow, readPlainBatches, readRowBatches } from './formats.js';
+import { LineSplitter, type RawError, type RawRow, readPlainBatches, readRowBatches } from './formats.js';
 
 const HASH = 'a0'.repeat(32);
 
@@ -108,4 +108,43 @@ describe('text and HMA lists read as bytes', () => {
       );
     });
   }
+});
+
+describe('LineSplitter', () => {
+  it('gives every line, or the length of one too long, the same however the stream is cut, holding at most one line', () => {
+    const max = 12;
+    const fileArb = fc.record({
+      lines: fc.array(fc.oneof(fc.string({ maxLength: 14 }), fc.string({ minLength: 10, maxLength: 60 })), {
+        maxLength: 12,
+      }),
+      finalNewline: fc.boolean(),
+      cuts: fc.array(fc.nat(), { maxLength: 12 }),
+    });
+    fc.assert(
+      fc.property(fileArb, ({ lines, finalNewline, cuts }) => {
+        const bytes = Buffer.from(lines.join('\n') + (finalNewline ? '\n' : ''), 'utf8');
+        const expected: Array<string | number> = [];
+        const parts = bytes.length === 0 ? [] : bytes.toString('latin1').split('\n');
+        if (parts[parts.length - 1] === '') parts.pop(); // the file ends with '\n': no line after it
+        for (const part of parts) expected.push(part.length > max ? part.length : part);
+
+        const got: Array<string | number> = [];
+        const splitter = new LineSplitter(
+          (b, from, to) => got.push(b.toString('latin1', from, to)),
+          (length) => got.push(length),
+          max,
+        );
+        const at = [...new Set(cuts.map((c) => (bytes.length === 0 ? 0 : c % bytes.length)))].sort((a, b) => a - b);
+        let from = 0;
+        for (const c of [...at, bytes.length]) {
+          if (c > from) splitter.push(bytes.subarray(from, c));
+          from = c;
+          expect(splitter.pending).toBeLessThanOrEqual(max);
+        }
+        splitter.end();
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { ErrorCodes, getSignal, StaydownError } from '@staydown/core';
 import { parse as parseCsv } from 'csv-parse';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
@@ -201,6 +200,10 @@ export async function* readRowBatches(input: Readable, format: ListFormat): Asyn
     const rows: Array<RawRow | RawError> = [];
     for (const text of lines) {
       line++;
+      if (typeof text === 'number') {
+        rows.push(tooLongLine(line, text));
+        continue;
+      }
       const trimmed = (line === 1 ? text.replace(/^\uFEFF/, '') : text).trim();
       if (trimmed === '' || trimmed.charCodeAt(0) === 35) continue; // '#'
       rows.push(parseJsonLine(line, trimmed));
@@ -240,7 +243,6 @@ export async function* readPlainBatches(
 ): AsyncGenerator<PlainBatch> {
   const digits = hashBytes * 2;
   let line = 0;
-  let rest: Buffer | undefined;
   let batch: PlainBatch = newBatch(0, 0);
   let count = 0;
   const take = (bytes: Buffer, from: number, to: number) => {
@@ -270,26 +272,22 @@ export async function* readPlainBatches(
     if (trimmed === '' || trimmed.charCodeAt(0) === 35) return; // '#'
     batch.rows.push(format === 'text' ? { line, hash: trimmed } : parseHmaLine(line, trimmed));
   };
+  const splitter = new LineSplitter(take, (length) => {
+    line++;
+    batch.rows.push(tooLongLine(line, length));
+  });
   for await (const data of input) {
     const bytes: Buffer = typeof data === 'string' ? Buffer.from(data) : data;
-    const chunk = rest ? Buffer.concat([rest, bytes]) : bytes;
     // Each hash line takes its digits and a newline.
-    batch = newBatch(hashBytes > 0 ? Math.ceil(chunk.length / (digits + 1)) : 0, hashBytes);
+    batch = newBatch(hashBytes > 0 ? Math.ceil((splitter.pending + bytes.length) / (digits + 1)) : 0, hashBytes);
     count = 0;
-    let start = 0;
-    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
-      take(chunk, start, nl);
-      start = nl + 1;
-    }
-    rest = start < chunk.length ? chunk.subarray(start) : undefined;
+    splitter.push(bytes);
     if (batch.rows.length > 0) yield batch;
   }
-  if (rest) {
-    batch = newBatch(1, hashBytes);
-    count = 0;
-    take(rest, 0, rest.length);
-    if (batch.rows.length > 0) yield batch;
-  }
+  batch = newBatch(1, hashBytes);
+  count = 0;
+  splitter.end();
+  if (batch.rows.length > 0) yield batch;
 }
 
 function newBatch(maxHashes: number, hashBytes: number): PlainBatch {
@@ -297,26 +295,102 @@ function newBatch(maxHashes: number, hashBytes: number): PlainBatch {
 }
 
 /**
- * Lines of a stream, pulled chunk by chunk and handed out as one array per chunk: the stream
- * is read only as fast as lines are consumed, so memory stays bounded (readline's async
- * iterator buffers ahead of a slow consumer). Accepts \n and \r\n.
+ * The longest line a list file may hold. No hash list needs more (a CSV or JSONL row is a hash
+ * and a few short fields); a longer one is a wrong or corrupt file, such as a binary or
+ * compressed one with no newline for hundreds of megabytes. Kept whole, such a line was
+ * copied again with every chunk read: a 64 MB line took half a minute.
  */
-async function* splitLineBatches(input: Readable): AsyncGenerator<string[]> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  for await (const chunk of input) {
-    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
-    const lines: string[] = [];
+export const MAX_LINE_BYTES = 1 << 20;
+
+function tooLongLine(line: number, length: number): RawError {
+  return {
+    line,
+    error: new StaydownError(
+      ErrorCodes.IMPORT_INVALID_LINE,
+      `line is ${length} bytes long, more than a list line may hold (${MAX_LINE_BYTES}): not a hash list line`,
+      { details: { line, bytes: length } },
+    ),
+  };
+}
+
+/**
+ * Splits a byte stream into lines at '\n', as its chunks arrive: `line(bytes, from, to)` for
+ * each line (without its '\n'; a '\r' before it is left to the caller), `tooLong(length)` for
+ * each line longer than `maxLine` (MAX_LINE_BYTES), whose bytes are dropped as they come
+ * rather than kept.
+ * A '\n' byte never occurs inside a multi-byte UTF-8 character, so splitting bytes is safe.
+ */
+export class LineSplitter {
+  /** The start of a line whose end has not been read yet. */
+  private rest: Buffer | undefined;
+  /** Bytes of a too-long line dropped so far (0: not in one). */
+  private dropped = 0;
+
+  constructor(
+    private readonly line: (bytes: Buffer, from: number, to: number) => void,
+    private readonly tooLong: (length: number) => void,
+    private readonly maxLine = MAX_LINE_BYTES,
+  ) {}
+
+  /** Bytes held from earlier chunks (the start of the current line). */
+  get pending(): number {
+    return this.rest?.length ?? 0;
+  }
+
+  push(data: Buffer): void {
+    let bytes = data;
+    if (this.dropped > 0) {
+      const nl = bytes.indexOf(10);
+      if (nl === -1) {
+        this.dropped += bytes.length;
+        return;
+      }
+      this.tooLong(this.dropped + nl);
+      this.dropped = 0;
+      bytes = bytes.subarray(nl + 1);
+    }
+    const chunk = this.rest ? Buffer.concat([this.rest, bytes]) : bytes;
+    this.rest = undefined;
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      lines.push(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+      if (nl - start > this.maxLine) this.tooLong(nl - start);
+      else this.line(chunk, start, nl);
       start = nl + 1;
     }
-    rest = text.slice(start);
-    if (lines.length > 0) yield lines;
+    if (chunk.length - start > this.maxLine) this.dropped = chunk.length - start;
+    else if (start < chunk.length) this.rest = chunk.subarray(start);
   }
-  rest += decoder.end();
-  if (rest !== '') yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest];
+
+  /** The last line, when the stream does not end with '\n'. */
+  end(): void {
+    if (this.dropped > 0) this.tooLong(this.dropped);
+    else if (this.rest) this.line(this.rest, 0, this.rest.length);
+    this.dropped = 0;
+    this.rest = undefined;
+  }
+}
+
+/**
+ * The lines of a stream, one array per chunk read, each line a string (without '\r\n' or
+ * '\n') or, for a line longer than MAX_LINE_BYTES, its length. The stream is read only as fast
+ * as lines are consumed, so memory stays bounded (readline's async iterator buffers ahead of
+ * a slow consumer).
+ */
+async function* splitLineBatches(input: Readable): AsyncGenerator<Array<string | number>> {
+  let lines: Array<string | number> = [];
+  const splitter = new LineSplitter(
+    (bytes, from, to) => lines.push(bytes.toString('utf8', from, to > from && bytes[to - 1] === 13 ? to - 1 : to)),
+    (length) => lines.push(length),
+  );
+  for await (const chunk of input) {
+    splitter.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
+    if (lines.length > 0) {
+      yield lines;
+      lines = [];
+    }
+  }
+  splitter.end();
+  if (lines.length > 0) yield lines;
 }
 
 function parseHmaLine(line: number, text: string): RawRow | RawError {
@@ -375,10 +449,22 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
     skip_empty_lines: true,
     trim: true,
     skip_records_with_error: true,
+    max_record_size: MAX_LINE_BYTES,
     on_skip: (err) => {
       const reported = (err as { lines?: number } | undefined)?.lines;
       const line = reported === undefined ? lines.lineAfter(parser.info.bytes) : reported - drift;
-      if ((err as { code?: string } | undefined)?.code === 'CSV_INVALID_CLOSING_QUOTE') {
+      const code = (err as { code?: string } | undefined)?.code;
+      if (code === 'CSV_MAX_RECORD_SIZE') {
+        // Not a list (a binary or compressed file), or a quote left open: csv-parse does not
+        // find the next record after this either.
+        failure ??= new StaydownError(
+          ErrorCodes.IMPORT_INVALID_LINE,
+          `malformed CSV at line ${line}: a record longer than ${MAX_LINE_BYTES} bytes (is this a CSV hash list? a quote left open makes the rest of the file one field); nothing was imported`,
+          { details: { line, bytes: MAX_LINE_BYTES } },
+        );
+        return undefined;
+      }
+      if (code === 'CSV_INVALID_CLOSING_QUOTE') {
         // csv-parse does not find its way back after this one: it drops or mangles the
         // records that follow without a word. Refusing the file loses nothing; skipping it did.
         failure ??= new StaydownError(

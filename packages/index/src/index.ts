@@ -1,5 +1,5 @@
 export { type ExportOptions, exportEntries } from './export.js';
-export { formatFromPath, LIST_FORMATS, type ListFormat, parseListFormat } from './formats.js';
+export { formatFromPath, LIST_FORMATS, type ListFormat, MAX_LINE_BYTES, parseListFormat } from './formats.js';
 /** The in-memory exact Hamming range search over packed 256-bit records (multi-index + wasm scan). */
 export { chooseSubstrings, HammingTable } from './hamming-table.js';
 export {
