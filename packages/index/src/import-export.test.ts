@@ -578,6 +578,32 @@ describe('crash safety', () => {
     }
   });
 
+  it('counts the batch written at a change of signal as write time only', async () => {
+    // In memory, the md5 batch is written when the pdq rows begin: it was counted as sorting
+    // too. Each write is made to take at least 200 ms, far more than sorting these rows.
+    const md5 = randomHashes(19, 3000, 4).map((h) => `md5 ${h}`);
+    const pdq = randomHashes(18, 300, 8).map((h) => `pdq ${h}`);
+    const list = file('mixed.hma', `${[...pdq, ...md5].join('\n')}\n`);
+    const index = await openIndex(fresh());
+    const slowed = index as unknown as { writeBulk: (...args: unknown[]) => unknown };
+    const writeBulk = slowed.writeBulk.bind(index);
+    let writes = 0;
+    slowed.writeBulk = (...args: unknown[]) => {
+      writes++;
+      const until = performance.now() + 200;
+      while (performance.now() < until);
+      return writeBulk(...args);
+    };
+    let timings: ImportTimings | undefined;
+    await importFile(index, list, { batchSize: 100_000, onTimings: (t) => (timings = t) });
+    await index.close();
+    const t = timings as ImportTimings;
+    expect(writes).toBe(2); // one batch per signal, the first at the change of signal
+    expect(t.write).toBeGreaterThanOrEqual(0.4);
+    expect(t.sort).toBeLessThan(0.2);
+    expect(t.sort + t.write + t.tables).toBeLessThanOrEqual(t.total);
+  });
+
   it('stores digests longer than a search record whole, in memory and through the writer thread', async () => {
     // A licensed or future digest of 512 bits: longer than the 32-byte records the import
     // keeps for search tables, so it travels to the writer beside them.

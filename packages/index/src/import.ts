@@ -522,7 +522,12 @@ async function writeSorted(
       const { hashes, stride } = chunk;
       const width = Math.min(stride, RECORD_BYTES);
       // One signal per transaction: a batch crosses to the writer as one signal's hashes.
-      if (batch.length > 0 && batch[0].signal !== chunk.signal) post();
+      if (batch.length > 0 && batch[0].signal !== chunk.signal) {
+        // A batch written on this thread counts as write time, not sort time.
+        const writing = timings.write;
+        post();
+        t += (timings.write - writing) * 1000;
+      }
       for (let i = 0; i < chunk.entries.length; i++) {
         const at = batch.length * RECORD_BYTES;
         if (at + RECORD_BYTES > batchHashes.length) {
