@@ -306,3 +306,26 @@ describe('LinearStore', () => {
     expect(searchAll(store as unknown as HammingTable, query, 40).got).toEqual(bruteForce(records, 3000, query, 40));
   });
 });
+
+describe('HammingTable.recordsAscend', () => {
+  it('is true only when every record is bytewise greater than the one before', () => {
+    const n = 5000;
+    const records = syntheticRecords({ count: n, seed: 8, clustered: 0.4 });
+    const each = Array.from({ length: n }, (_, i) => Buffer.from(records.subarray(i * 32, i * 32 + 32)));
+    const sorted = Buffer.concat(each.sort(Buffer.compare).filter((r, i, all) => i === 0 || !r.equals(all[i - 1])));
+    const count = sorted.length / 32;
+    expect(HammingTable.build(new Uint8Array(sorted), count, 256).recordsAscend()).toBe(true);
+    // Two records swapped, or one repeated: not ascending.
+    const swapped = Buffer.from(sorted);
+    sorted.copy(swapped, 100 * 32, 101 * 32, 102 * 32);
+    sorted.copy(swapped, 101 * 32, 100 * 32, 101 * 32);
+    expect(HammingTable.build(new Uint8Array(swapped), count, 256).recordsAscend()).toBe(false);
+    const repeated = Buffer.from(sorted);
+    sorted.copy(repeated, 2000 * 32, 1999 * 32, 2000 * 32);
+    expect(HammingTable.build(new Uint8Array(repeated), count, 256).recordsAscend()).toBe(false);
+    // Differing only in the last byte.
+    const last = Buffer.alloc(64);
+    last[63] = 1;
+    expect(HammingTable.build(new Uint8Array(last), 2, 256).recordsAscend()).toBe(true);
+  });
+});

@@ -414,6 +414,36 @@ export class HammingTable {
     return new Uint8Array(this.memory.buffer, this.recordsAt + id * RECORD_BYTES, RECORD_BYTES);
   }
 
+  /** Whether the records ascend, known once asked (recordsAscend). */
+  private ascending: boolean | undefined;
+
+  /**
+   * Whether every record is bytewise greater than the one before, as in a table built from the
+   * store's key order or from a whole sorted import: then the order of ids is the order of
+   * hashes, which hit-order.ts uses. Checked once, on first asking.
+   */
+  recordsAscend(): boolean {
+    if (this.ascending === undefined) {
+      const words = this.recordWords();
+      const b = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+      let ascending = true;
+      for (let q = 8; q < words.length && ascending; q += 8) {
+        // Whole words first (neighbours share a few bytes at most), then bytes in the first
+        // word that differs.
+        let w = 0;
+        while (w < 8 && words[q - 8 + w] === words[q + w]) w++;
+        if (w === 8) ascending = false;
+        else {
+          let k = 4 * (q + w);
+          while (b[k - RECORD_BYTES] === b[k]) k++;
+          ascending = b[k - RECORD_BYTES] < b[k];
+        }
+      }
+      this.ascending = ascending;
+    }
+    return this.ascending;
+  }
+
   /** All records as 32-bit words: record i's are words 8i to 8i + 7 (little-endian, as stored). */
   recordWords(): Uint32Array {
     return new Uint32Array(this.memory.buffer, this.recordsAt, this.count * (RECORD_BYTES / 4));

@@ -83,6 +83,44 @@ describe('HashIndex: exact against brute force through adds, removes and reopeni
   });
 });
 
+describe('HashIndex: a query with thousands of matches', () => {
+  it('gives them in distance and hash order, from a table in hash order and from one that is not', async () => {
+    // Near-blank hashes: a few bits set each, so a blank query finds them all. Thousands of
+    // hits are ordered by record id when the table's records ascend (built from the store),
+    // by their bytes otherwise (here: recent additions folded in at the end, then reopened).
+    const rand = prng(42);
+    const nearBlank = (n: number) =>
+      Array.from({ length: n }, () => {
+        const bytes = new Uint8Array(32);
+        for (let b = 0; b < 12; b++) bytes[Math.floor(rand() * 32)] |= 1 << Math.floor(rand() * 8);
+        return Buffer.from(bytes).toString('hex');
+      });
+    const blank = '0'.repeat(64);
+    const want = (hashes: Set<string>) =>
+      [...hashes]
+        .map((hash) => ({ hash, distance: hexHammingDistance(hash, blank) }))
+        .filter((m) => m.distance <= 40)
+        .sort((a, b) => a.distance - b.distance || (a.hash < b.hash ? -1 : 1))
+        .map((m) => `${m.distance}|${m.hash}`);
+    const got = (r: MatchResult) => r.matches.map((m) => `${m.distance}|${m.hash}`);
+    const dir = freshDir();
+    const hashes = new Set(nearBlank(6000));
+    let index = await openIndex(dir);
+    index.add([...hashes].map((hash) => ({ signal: 'pdq', hash, list: 'L' })));
+    expect(want(hashes).length).toBeGreaterThan(4000);
+    expect(got(index.search('pdq', blank, { maxDistance: 40 }))).toEqual(want(hashes));
+    const later = nearBlank(3000).filter((h) => !hashes.has(h));
+    index.add(later.map((hash) => ({ signal: 'pdq', hash, list: 'L' })));
+    for (const h of later) hashes.add(h);
+    expect(got(index.search('pdq', blank, { maxDistance: 40 }))).toEqual(want(hashes));
+    await index.close();
+    index = await openIndex(dir);
+    expect(got(index.search('pdq', blank, { maxDistance: 40 }))).toEqual(want(hashes));
+    expect(got(index.search('pdq', blank, { maxDistance: 40, strategy: 'scan' }))).toEqual(want(hashes));
+    await index.close();
+  });
+});
+
 describe('HashIndex: what a match says of an entry (list, label, ref) is what the store holds', () => {
   type Index = Awaited<ReturnType<typeof openIndex>>;
   const full = (m: { hash: string; list: string; label: string | null; ref: string | null; distance: number }) =>

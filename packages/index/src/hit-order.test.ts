@@ -82,26 +82,62 @@ describe('orderHits', () => {
   });
 });
 
+/** The records in ascending byte order (clusteredRecords gives each once). */
+function ascendingRecords(records: Uint8Array): Uint8Array {
+  const n = records.length / 32;
+  const sorted = [...Array(n).keys()]
+    .map((i) => Buffer.from(records.subarray(i * 32, i * 32 + 32)))
+    .sort(Buffer.compare);
+  return new Uint8Array(Buffer.concat(sorted));
+}
+
 describe('inResultOrder', () => {
   it.each([
-    ['one hex string', undefined],
-    ['hex made in chunks of 7 hits', 7],
-  ])('gives the hits in order, each with its own hex (%s)', (_, chunk) => {
-    const records = clusteredRecords(300, 32, 11);
+    ['one hex string', undefined, false],
+    ['hex made in chunks of 7 hits', 7, false],
+    ['ascending records, ordered by id', undefined, true],
+    ['ascending records, ordered by id, hex in chunks of 7', 7, true],
+  ])('gives the hits in order, each with its own hex (%s)', (_, chunk, ascending) => {
+    const clustered = clusteredRecords(300, 32, 11);
+    const records = ascending ? ascendingRecords(clustered) : clustered;
     const words = new Uint32Array(records.buffer);
     const hits = new HitList();
     const rand = prng(3);
     const ids = [...Array(300).keys()].filter(() => rand() < 0.5);
-    for (const id of ids) hits.add(id, Math.floor(rand() * 40));
+    const distanceOf = new Map<number, number>();
+    for (const id of ids) {
+      distanceOf.set(id, Math.floor(rand() * 40));
+      hits.add(id, distanceOf.get(id) as number);
+    }
     for (const bytes of [32, 8]) {
-      const { order, hashAt } = inResultOrder(hits, words, bytes, chunk);
+      const result = inResultOrder(hits, words, bytes, ascending, chunk);
       const hexOf = (id: number) => Buffer.from(records.subarray(id * 32, id * 32 + bytes)).toString('hex');
-      const got = Array.from(order, (h, k) => ({ d: hits.distances[h], hex: hashAt(k), id: hits.ids[h] }));
-      for (const g of got) expect(g.hex).toBe(hexOf(g.id));
+      const got = Array.from(result.ids, (id, k) => ({ d: result.distances[k], hex: result.hashAt(k), id }));
+      for (const g of got) {
+        expect(g.hex).toBe(hexOf(g.id));
+        expect(g.d).toBe(distanceOf.get(g.id));
+      }
       expect(new Set(got.map((g) => g.id)).size).toBe(ids.length);
       const sorted = [...got].sort((a, b) => a.d - b.d || (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
       expect(got.map((g) => `${g.d}|${g.hex}`)).toEqual(sorted.map((g) => `${g.d}|${g.hex}`));
     }
+  });
+
+  it('orders by id exactly as by bytes when the records ascend', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 400 }), fc.nat(), fc.integer({ min: 0, max: 64 }), (n, seed, spread) => {
+        const records = ascendingRecords(clusteredRecords(n, 32, seed));
+        const words = new Uint32Array(records.buffer);
+        const rand = prng(seed + 1);
+        const hits = new HitList();
+        for (let id = 0; id < n; id++) if (rand() < 0.7) hits.add(id, Math.floor(rand() * (spread + 1)));
+        const byBytes = inResultOrder(hits, words, 32, false);
+        const byId = inResultOrder(hits, words, 32, true);
+        expect(Array.from(byId.ids)).toEqual(Array.from(byBytes.ids));
+        expect(Array.from(byId.distances)).toEqual(Array.from(byBytes.distances));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('a kept hash keeps a small chunk of text alive, not the hex of every hit', async () => {

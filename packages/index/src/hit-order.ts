@@ -29,6 +29,17 @@ export function orderHits(
   /** Most hits at one distance sorted by packed keys (24 bits of place); tests lower it. */
   keyedMax = 1 << 24,
 ): Int32Array {
+  const { order, starts } = byDistance(distances, n);
+  const sorter = new ByteSorter(records, stride, width, order, keyedMax);
+  for (let d = 0; d + 1 < starts.length; d++) sorter.sort(starts[d], starts[d + 1], 0);
+  return order;
+}
+
+/**
+ * Positions 0..n−1 in ascending `distances[i]` (a counting sort, stable), and where each
+ * distance's positions start: distance d's are order[starts[d], starts[d + 1]).
+ */
+function byDistance(distances: Int32Array, n: number): { order: Int32Array; starts: Int32Array } {
   const order = new Int32Array(n);
   let maxDistance = 0;
   for (let i = 0; i < n; i++) if (distances[i] > maxDistance) maxDistance = distances[i];
@@ -37,9 +48,7 @@ export function orderHits(
   for (let d = 1; d <= maxDistance + 1; d++) starts[d] += starts[d - 1];
   const next = starts.slice(0, maxDistance + 1);
   for (let i = 0; i < n; i++) order[next[distances[i]]++] = i;
-  const sorter = new ByteSorter(records, stride, width, order, keyedMax);
-  for (let d = 0; d <= maxDistance; d++) sorter.sort(starts[d], starts[d + 1], 0);
-  return order;
+  return { order, starts };
 }
 
 const RECORD_WORDS = RECORD_BYTES / 4;
@@ -52,32 +61,79 @@ const RECORD_WORDS = RECORD_BYTES / 4;
 const HEX_CHUNK_HITS = 16;
 
 /**
- * The hits in result order, and `hashAt(k)`, the hex of hit order[k]'s first `bytes` bytes.
- * `tableWords` holds the table's 32-byte records as words. A toString('hex') per hit cost a
- * sixth of a clustered r=31 query.
+ * The records of a search's hits in result order are only read to make their hex, so one
+ * buffer serves every search on this thread. A fresh one cost a page fault per 4 KB: 5 MB
+ * for a query near a blank image, 2–15 ms on a virtual machine. Buffers above
+ * SCRATCH_KEPT_BYTES (a query with more than 500 000 hits) are not kept.
+ */
+let scratch = new Uint32Array(0);
+const SCRATCH_KEPT_BYTES = 16 << 20;
+
+function scratchWords(words: number): Uint32Array {
+  if (words <= scratch.length) return scratch;
+  const fresh = new Uint32Array(words);
+  if (fresh.byteLength <= SCRATCH_KEPT_BYTES) scratch = fresh;
+  return fresh;
+}
+
+/** A search's hits in result order. */
+export interface OrderedHits {
+  /** Hit k's record id and distance. */
+  ids: Int32Array;
+  distances: Int32Array;
+  /** The hex of hit k's record's first `bytes` bytes. */
+  hashAt: (k: number) => string;
+}
+
+/**
+ * The hits in result order, with the hex of each. `tableWords` holds the table's 32-byte
+ * records as words. A toString('hex') per hit cost a sixth of a clustered r=31 query.
+ *
+ * `ascending`: the table's records ascend bytewise (HammingTable.recordsAscend), so ids order
+ * the hits as their hashes do. Each distance's ids are then sorted as numbers and the records
+ * read in that order, walking the table forwards. Otherwise the records are gathered (a
+ * clustered query's lie all over the table), sorted on their bytes and gathered again in
+ * order: a query near a blank image spent 55 of its 200 ms there.
  */
 export function inResultOrder(
   hits: HitList,
   tableWords: Uint32Array,
   bytes: number,
+  ascending = false,
   chunkHits = HEX_CHUNK_HITS,
-): { order: Int32Array; hashAt: (k: number) => string } {
+): OrderedHits {
   const n = hits.size;
-  const { ids } = hits;
-  // The hits' records side by side (a clustered query's are scattered over the table), a
-  // word at a time, then again in result order for the hex conversion.
-  const records = new Uint32Array(n * RECORD_WORDS);
-  for (let h = 0, o = 0; h < n; h++) {
-    const at = ids[h] * RECORD_WORDS;
-    for (let w = at; w < at + RECORD_WORDS; w++) records[o++] = tableWords[w];
+  const ids = new Int32Array(n);
+  const distances = new Int32Array(n);
+  const ordered = scratchWords(n * RECORD_WORDS);
+  if (ascending) {
+    const { order, starts } = byDistance(hits.distances, n);
+    for (let k = 0; k < n; k++) {
+      ids[k] = hits.ids[order[k]];
+      distances[k] = hits.distances[order[k]];
+    }
+    for (let d = 0; d + 1 < starts.length; d++) ids.subarray(starts[d], starts[d + 1]).sort();
+    for (let k = 0, o = 0; k < n; k++) {
+      const at = ids[k] * RECORD_WORDS;
+      for (let w = at; w < at + RECORD_WORDS; w++) ordered[o++] = tableWords[w];
+    }
+  } else {
+    // The hits' records side by side, a word at a time, then again in result order.
+    const records = new Uint32Array(n * RECORD_WORDS);
+    for (let h = 0, o = 0; h < n; h++) {
+      const at = hits.ids[h] * RECORD_WORDS;
+      for (let w = at; w < at + RECORD_WORDS; w++) records[o++] = tableWords[w];
+    }
+    const order = orderHits(hits.distances, new Uint8Array(records.buffer), n, RECORD_WORDS * 4, bytes);
+    for (let k = 0, o = 0; k < n; k++) {
+      const h = order[k];
+      ids[k] = hits.ids[h];
+      distances[k] = hits.distances[h];
+      const at = h * RECORD_WORDS;
+      for (let w = at; w < at + RECORD_WORDS; w++) ordered[o++] = records[w];
+    }
   }
-  const order = orderHits(hits.distances, new Uint8Array(records.buffer), n, RECORD_WORDS * 4, bytes);
-  const ordered = new Uint32Array(n * RECORD_WORDS);
-  for (let k = 0, o = 0; k < n; k++) {
-    const at = order[k] * RECORD_WORDS;
-    for (let w = at; w < at + RECORD_WORDS; w++) ordered[o++] = records[w];
-  }
-  const all = Buffer.from(ordered.buffer);
+  const all = Buffer.from(ordered.buffer, 0, n * RECORD_BYTES);
   const texts: string[] = [];
   for (let from = 0; from < n; from += chunkHits) {
     texts.push(all.toString('hex', from * RECORD_BYTES, Math.min(n, from + chunkHits) * RECORD_BYTES));
@@ -87,5 +143,5 @@ export function inResultOrder(
     const at = (k % chunkHits) * RECORD_BYTES * 2;
     return texts[Math.floor(k / chunkHits)].substring(at, at + digits);
   };
-  return { order, hashAt };
+  return { ids, distances, hashAt };
 }

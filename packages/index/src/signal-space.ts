@@ -7,6 +7,12 @@ import { inResultOrder } from './hit-order.js';
 import { HitList } from './hit-set.js';
 import type { IndexStore } from './store.js';
 
+/**
+ * Hits from which a search asks whether its table's records ascend (HammingTable.recordsAscend,
+ * one pass over the table the first time) to order them by id instead of sorting their bytes.
+ */
+const ID_ORDER_MIN_HITS = 1024;
+
 /** A table built from an import's records, waiting for their facts (SignalSpace.prepareExtension). */
 export interface PreparedExtension {
   signal: SignalType;
@@ -280,11 +286,10 @@ export class SignalSpace {
     const mode = this.table.search(query, maxDistance, (id, d) => hits.add(id, d), forceScan);
     const n = hits.size;
     if (n > 0) {
-      const { order, hashAt } = inResultOrder(hits, this.table.recordWords(), bytes);
-      for (let k = 0; k < n; k++) {
-        const h = order[k];
-        onHit(hashAt(k), hits.distances[h], this.facts.get(hits.ids[h]));
-      }
+      // Whether ids order the hashes is worth knowing only for hits enough to sort.
+      const ascending = n >= ID_ORDER_MIN_HITS && this.table.recordsAscend();
+      const { ids, distances, hashAt } = inResultOrder(hits, this.table.recordWords(), bytes, ascending);
+      for (let k = 0; k < n; k++) onHit(hashAt(k), distances[k], this.facts.get(ids[k]));
     }
     if (this.delta.count > 0) {
       const base = this.table.count;
