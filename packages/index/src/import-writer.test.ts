@@ -82,6 +82,27 @@ describe('ImportWriter', () => {
     expect(at - lastWrite).toBeGreaterThanOrEqual(THREAD_QUIET_MS);
   });
 
+  it('stopped while closing, still lets the batch under way finish before the thread ends', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'db-'));
+    await IndexStore.open(dir, false).close();
+    // A thread not ended 1.5 s past its quiet time is terminated: far less than the batch takes.
+    const writer = new ImportWriter(dir, 1500);
+    const thread = (writer as unknown as { worker: Worker }).worker;
+    const exit = new Promise<number>((resolve) => thread.on('exit', resolve));
+    await writer.write(batch(2)); // the thread is up
+    const written = writer.write(batch(400_000)).catch(() => 'failed');
+    await new Promise((r) => setTimeout(r, 20)); // and has taken the batch (a few hundred ms of writes)
+    const closing = writer.close();
+    await writer.abort();
+    await closing;
+    expect(await exit).toBe(0); // ended by itself, after its batch: never terminated inside it
+    expect(await written).toBe('failed'); // the abort failed it here
+    const store = IndexStore.open(dir, true);
+    // The thread wrote it whole: its 400 000 entries hold 256 hashes (a byte's worth) in 2 lists.
+    expect([...store.iterate()]).toHaveLength(512);
+    await store.close();
+  });
+
   it('lets the thread inherit the process options, leaving out only --input-type', () => {
     expect(threadOptions(['--max-old-space-size=4096', '--expose-gc'])).toEqual({});
     expect(threadOptions(['--input-type=module', '--conditions=dev'])).toEqual({ execArgv: ['--conditions=dev'] });

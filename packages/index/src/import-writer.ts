@@ -79,8 +79,17 @@ export class ImportWriter {
   private readonly stop = new Int32Array(new SharedArrayBuffer(4));
   private readonly exited: Promise<void>;
   private ended: Promise<void> | undefined;
+  /**
+   * The close request's answer, kept out of `waiting`: abort() fails the batches waiting, but
+   * ending must still wait for the thread's store to close, never end it inside a batch.
+   */
+  private closeRequest: { id: number; answered: () => void } | undefined;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    /** How long past its quiet time a closed thread may take to end before it is terminated. */
+    private readonly endGraceMs = END_GRACE_MS,
+  ) {
     try {
       this.worker = startThread(writerScript(), { dir, stop: this.stop }, threadOptions(process.execArgv));
     } catch (error) {
@@ -91,6 +100,10 @@ export class ImportWriter {
       );
     }
     this.worker.on('message', (reply: Reply) => {
+      if (reply.id === this.closeRequest?.id) {
+        this.closeRequest.answered();
+        return;
+      }
       const w = this.waiting.get(reply.id);
       if (!w) return;
       this.waiting.delete(reply.id);
@@ -142,20 +155,20 @@ export class ImportWriter {
   private end(): Promise<void> {
     this.ended ??= (async () => {
       const id = this.nextId++;
-      const closed = new Promise<void>((resolve) => {
-        this.waiting.set(id, { resolve: () => resolve(), reject: () => resolve() });
+      const closed = new Promise<void>((answered) => {
+        this.closeRequest = { id, answered };
       });
       this.worker.postMessage({ id, close: true } satisfies Request);
-      // The thread answers once its store is closed, or it is gone already.
+      // The thread answers once its store is closed (after the batch it is writing), or it is
+      // gone already.
       await Promise.race([closed, this.exited]);
-      this.waiting.delete(id);
       // It then ends itself once idle. Ended from here, it could be inside an optimising
       // compile, which Node 20 turns into a process abort (THREAD_QUIET_MS in @staydown/core);
       // terminate() is only for a thread that has not ended well after that.
       const stopped = new AbortController();
       const gone = await Promise.race([
         this.exited.then(() => true),
-        sleep(THREAD_QUIET_MS + END_GRACE_MS, false, { signal: stopped.signal }).catch(() => true),
+        sleep(THREAD_QUIET_MS + this.endGraceMs, false, { signal: stopped.signal }).catch(() => true),
       ]);
       stopped.abort();
       if (!gone) await this.worker.terminate();
