@@ -44,6 +44,8 @@ export interface FaultInjection {
   exitOnPrefix?: string;
   hangOnPrefix?: string;
   failOnStart?: boolean;
+  /** Keeps each thread busy this long while it loads, as a slow native library would. */
+  slowStartMs?: number;
 }
 
 export interface ResolvedScannerOptions {

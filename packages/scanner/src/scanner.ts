@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, StaydownError, toStaydownError, untilThreadQuiet } from '@staydown/core';
 import { Piscina } from 'piscina';
 import type { BatchSearcher } from './matcher.js';
@@ -5,7 +6,19 @@ import { type ResolvedScannerOptions, resolveScannerOptions, type ScannerOptions
 import { closedError, ScanRun } from './pipeline.js';
 import { fromInputs, type SourceItem, walkPaths } from './sources.js';
 import { replaceLostThreads, THREAD_CHECK_MS } from './thread-keeper.js';
-import type { ScanInput, ScanOptions, ScanResult, WorkerConfig, WorkerOutcome, WorkerTask } from './types.js';
+import {
+  isThreadLoaded,
+  type ScanInput,
+  type ScanOptions,
+  type ScanResult,
+  THREAD_LOADED,
+  type WorkerConfig,
+  type WorkerOutcome,
+  type WorkerTask,
+} from './types.js';
+
+/** How long close() waits for threads still loading before it ends them anyway. */
+const LOAD_WAIT_MS = 30_000;
 
 export interface CreateScannerOptions extends ScannerOptions {
   /** Matches every hashed image against this index (in batches, on this thread). Omit to only hash. */
@@ -23,8 +36,10 @@ export class Scanner {
   /** Scans being iterated, so `close()` can end them. */
   readonly #runs = new Set<ScanRun>();
   #closed = false;
-  /** When a thread last worked (started, or ended a task): close() ends them only once quiet. */
+  /** When a thread last worked (loaded, or ended a task): close() ends them only once quiet. */
   #lastBusyAt = performance.now();
+  /** The threads (by threadId) that have loaded. */
+  readonly #loaded = new Set<number>();
   #closing: Promise<void> | undefined;
   #failure: StaydownError | undefined;
   readonly #threadCheck: NodeJS.Timeout;
@@ -50,6 +65,11 @@ export class Scanner {
     // piscina emits here what belongs to no task. Unheard, the event would throw and take the
     // host process down.
     this.#pool.on('error', (error: unknown) => this.#onPoolError(error));
+    this.#pool.on('message', (message: unknown) => {
+      if (!isThreadLoaded(message)) return;
+      this.#loaded.add(message[THREAD_LOADED]);
+      this.#lastBusyAt = performance.now();
+    });
     this.#threadCheck = setInterval(() => {
       if (!this.#closed) replaceLostThreads(this.#pool, this.options.threads);
     }, THREAD_CHECK_MS);
@@ -154,7 +174,12 @@ export class Scanner {
     clearInterval(this.#threadCheck);
     for (const run of this.#runs) run.halt(closedError());
     await Promise.all([...this.#runs].map((run) => run.settled()));
-    // Threads are ended idle, never hot: see THREAD_QUIET_MS in @staydown/core.
+    // Threads are ended idle, never hot (THREAD_QUIET_MS in @staydown/core): loaded first
+    // (loading compiles a lot; a thread that cannot load exits and leaves the pool), then quiet.
+    for (const until = performance.now() + LOAD_WAIT_MS; performance.now() < until; ) {
+      if (this.#pool.threads.every((t) => this.#loaded.has(t.threadId))) break;
+      await sleep(10);
+    }
     await untilThreadQuiet(this.#lastBusyAt);
     try {
       await this.#pool.close();

@@ -67,3 +67,17 @@ export interface WorkerConfig {
   maxFileBytes: number;
   faultInjection?: FaultInjection;
 }
+
+/**
+ * What a pool thread posts once it has loaded (piscina hands it to the pool's 'message'
+ * event): the scanner ends threads only once they have loaded and then been idle a while.
+ */
+export const THREAD_LOADED = 'staydown:thread-loaded';
+
+export interface ThreadLoaded {
+  [THREAD_LOADED]: number;
+}
+
+export function isThreadLoaded(message: unknown): message is ThreadLoaded {
+  return typeof message === 'object' && message !== null && THREAD_LOADED in message;
+}

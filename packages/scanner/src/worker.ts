@@ -3,12 +3,14 @@
  * reads itself (so a file's bytes are read, decoded and dropped on one thread). A bad or
  * unreadable image becomes an error outcome for that image only; the batch goes on.
  */
+
+import { parentPort, threadId } from 'node:worker_threads';
 import { toStaydownError } from '@staydown/core';
 import { hashImage } from '@staydown/hashing';
 import { workerData } from 'piscina';
 import sharp from 'sharp';
 import { readFileBounded } from './read-file.js';
-import type { WorkerConfig, WorkerOutcome, WorkerTask } from './types.js';
+import { THREAD_LOADED, type ThreadLoaded, type WorkerConfig, type WorkerOutcome, type WorkerTask } from './types.js';
 
 const config = workerData as WorkerConfig;
 
@@ -21,6 +23,10 @@ const exitPrefix = prefix(config.faultInjection?.exitOnPrefix);
 const hangPrefix = prefix(config.faultInjection?.hangOnPrefix);
 // Test-only: a thread that cannot load, as one missing a native library would.
 if (config.faultInjection?.failOnStart) throw new Error('test-only fault: this thread cannot start');
+// Test-only: a thread that takes long to load.
+const slowStart = config.faultInjection?.slowStartMs ?? 0;
+for (const until = Date.now() + slowStart; Date.now() < until; );
+parentPort?.postMessage({ [THREAD_LOADED]: threadId } satisfies ThreadLoaded);
 
 /** Test-only: keeps this thread busy until it is terminated, as a decoder stuck in a loop would. */
 function spinForever(): never {

@@ -381,6 +381,13 @@ describe('scanner over memory', () => {
     expect(performance.now() - lastResult).toBeGreaterThanOrEqual(THREAD_QUIET_MS);
   });
 
+  it('ends a thread still loading only once it has loaded and then been idle a while', async () => {
+    const slow = createScanner({ threads: 2, faultInjection: { slowStartMs: 800 } });
+    const started = performance.now();
+    await slow.close();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(800 + THREAD_QUIET_MS);
+  });
+
   it('closing mid-scan: what went in comes out once (hashed or SCANNER_CLOSED), then the scan throws SCANNER_CLOSED', async () => {
     const closing = createScanner({ threads: 2, batch: { maxItems: 2 } });
     let pulled = 0;
