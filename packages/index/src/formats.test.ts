@@ -148,3 +148,24 @@ describe('LineSplitter', () => {
     );
   });
 });
+
+describe('string chunks', () => {
+  it('keeps a character outside the BMP whole when a string chunk ends inside it', async () => {
+    const text = `{"signal":"pdq","hash":"${HASH}","list":"L","label":"😀 über"}\n`;
+    for (let k = 1; k < text.length; k++) {
+      const rows: Array<RawRow | RawError> = [];
+      for await (const batch of readRowBatches(Readable.from([text.slice(0, k), text.slice(k)]), 'jsonl')) {
+        rows.push(...batch);
+      }
+      expect(rows).toMatchObject([{ line: 1, label: '😀 über' }]);
+    }
+    const hma = `# 😀\npdq ${HASH}\n`;
+    for (let k = 1; k < hma.length; k++) {
+      const rows: Array<RawRow | RawError> = [];
+      for await (const batch of readRowBatches(Readable.from([hma.slice(0, k), hma.slice(k)]), 'hma')) {
+        rows.push(...batch);
+      }
+      expect(rows).toEqual([{ line: 2, signal: 'pdq', hash: HASH }]);
+    }
+  });
+});

@@ -276,8 +276,7 @@ export async function* readPlainBatches(
     line++;
     batch.rows.push(tooLongLine(line, length));
   });
-  for await (const data of input) {
-    const bytes: Buffer = typeof data === 'string' ? Buffer.from(data) : data;
+  for await (const bytes of byteChunks(input)) {
     // Each hash line takes its digits and a newline.
     batch = newBatch(hashBytes > 0 ? Math.ceil((splitter.pending + bytes.length) / (digits + 1)) : 0, hashBytes);
     count = 0;
@@ -292,6 +291,33 @@ export async function* readPlainBatches(
 
 function newBatch(maxHashes: number, hashBytes: number): PlainBatch {
   return { rows: [], hashes: new Uint8Array(maxHashes * hashBytes) };
+}
+
+/**
+ * A stream's chunks as bytes. String chunks are encoded as UTF-8, each holding back a final
+ * high surrogate for the next: a character outside the BMP (an emoji) cut between two string
+ * chunks, encoded half by half, became two replacement characters.
+ */
+async function* byteChunks(input: Readable): AsyncGenerator<Buffer> {
+  let held = '';
+  for await (const chunk of input) {
+    if (typeof chunk !== 'string') {
+      if (held !== '') yield Buffer.from(held, 'utf8');
+      held = '';
+      const bytes = chunk as Uint8Array;
+      yield Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      continue;
+    }
+    let text = held + chunk;
+    held = '';
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      held = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    if (text !== '') yield Buffer.from(text, 'utf8');
+  }
+  if (held !== '') yield Buffer.from(held, 'utf8');
 }
 
 /**
@@ -382,8 +408,8 @@ async function* splitLineBatches(input: Readable): AsyncGenerator<Array<string |
     (bytes, from, to) => lines.push(bytes.toString('utf8', from, to > from && bytes[to - 1] === 13 ? to - 1 : to)),
     (length) => lines.push(length),
   );
-  for await (const chunk of input) {
-    splitter.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
+  for await (const bytes of byteChunks(input)) {
+    splitter.push(bytes);
     if (lines.length > 0) {
       yield lines;
       lines = [];
@@ -442,9 +468,16 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
   const lines = new LineCounter();
   // csv-parse's count less ours at the last record: corrects the line it gives a bad record.
   let drift = 0;
+  // The first line after the last record read (the header included): where the next begins,
+  // or a blank line before it.
+  let nextRecordLine = 1;
   const parser = parseCsv({
     bom: true,
-    columns: csvColumns,
+    columns: (header: string[]) => {
+      const columns = csvColumns(header);
+      nextRecordLine = lines.lineEndingAt(parser.info.bytes) + 1;
+      return columns;
+    },
     relax_column_count: true,
     skip_empty_lines: true,
     trim: true,
@@ -456,11 +489,13 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
       const code = (err as { code?: string } | undefined)?.code;
       if (code === 'CSV_MAX_RECORD_SIZE') {
         // Not a list (a binary or compressed file), or a quote left open: csv-parse does not
-        // find the next record after this either.
+        // find the next record after this either. Where it gave up says nothing; where the
+        // record began does (the open quote is there).
+        const start = nextRecordLine;
         failure ??= new StaydownError(
           ErrorCodes.IMPORT_INVALID_LINE,
-          `malformed CSV at line ${line}: a record longer than ${MAX_LINE_BYTES} bytes (is this a CSV hash list? a quote left open makes the rest of the file one field); nothing was imported`,
-          { details: { line, bytes: MAX_LINE_BYTES } },
+          `malformed CSV at line ${start}: the record starting there (or after blank lines) is longer than ${MAX_LINE_BYTES} bytes (is this a CSV hash list? a quote left open makes the rest of the file one field); nothing was imported`,
+          { details: { line: start, bytes: MAX_LINE_BYTES } },
         );
         return undefined;
       }
@@ -475,12 +510,14 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
         return undefined;
       }
       batch.push({ line, error: invalidLine(line, `malformed CSV: ${err?.message ?? 'unreadable record'}`) });
+      nextRecordLine = line + 1;
       return undefined;
     },
   });
   parser.on('data', (record: Record<string, string>) => {
     const line = lines.lineEndingAt(parser.info.bytes);
     drift = parser.info.lines - line;
+    nextRecordLine = line + 1;
     const row: RawRow = { line };
     for (const k in record) {
       const v = record[k];
@@ -501,8 +538,7 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
     batch = [];
     return rows;
   };
-  for await (const chunk of input) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+  for await (const bytes of byteChunks(input)) {
     lines.next(bytes);
     parser.write(bytes);
     const rows = take();

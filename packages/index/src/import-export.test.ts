@@ -191,6 +191,19 @@ describe('import', () => {
       code: 'IMPORT_INVALID_LINE',
       message: expect.stringContaining('line 3'),
     });
+    // A quote left open on line 4 makes the rest of the file one field: reported where it
+    // begins, not where csv-parse gave up (line 116 504 before), with LF or CRLF.
+    for (const eol of ['\n', '\r\n']) {
+      const open = file(
+        'open.csv',
+        [`signal,hash,label`, `pdq,${P1},ok`, '', `pdq,${P2},"`, ...Array(200_000).fill('abcdefgh')].join(eol),
+      );
+      await expect(importFile(index, open)).rejects.toMatchObject({
+        code: 'IMPORT_INVALID_LINE',
+        details: { line: 3 },
+        message: expect.stringContaining('line 3: the record starting there (or after blank lines)'),
+      });
+    }
     expect(index.stats().totalEntries).toBe(0);
     await index.close();
   });

@@ -279,7 +279,8 @@ function stopped(error: unknown, source: string, file: string, added: number, at
   return new StaydownError(
     e.code === ErrorCodes.INTERNAL ? ErrorCodes.IMPORT_FAILED : e.code,
     `import of ${source} stopped after ${atLeast ? 'at least ' : ''}${added} added entries: ${e.message}`,
-    { cause: error, details: { file, added } },
+    // What the cause says of itself (a line, a column) is kept beside the file.
+    { cause: error, details: { ...e.details, file, added } },
   );
 }
 
