@@ -327,5 +327,15 @@ describe('HammingTable.recordsAscend', () => {
     const last = Buffer.alloc(64);
     last[63] = 1;
     expect(HammingTable.build(new Uint8Array(last), 2, 256).recordsAscend()).toBe(true);
+    // Bytes compare in stored order, whatever the words' byte order: 00 01… < 01 00….
+    const pair = Buffer.alloc(64);
+    pair[1] = 1;
+    pair[32] = 1;
+    expect(HammingTable.build(new Uint8Array(pair), 2, 256).recordsAscend()).toBe(true);
+    pair[1] = 0;
+    pair[0] = 1;
+    pair[32] = 0;
+    pair[33] = 1;
+    expect(HammingTable.build(new Uint8Array(pair), 2, 256).recordsAscend()).toBe(false);
   });
 });
