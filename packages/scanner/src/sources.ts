@@ -128,36 +128,45 @@ export async function* walkPaths(paths: Iterable<string>, maxBytes: number): Asy
   }
 }
 
-async function* walkDirectory(dir: FilePath, maxBytes: number): AsyncGenerator<SourceItem> {
-  let handle: Awaited<ReturnType<typeof fs.opendir>>;
-  try {
-    // Names as bytes: a name that is not valid UTF-8 must still name its file (childPath).
-    // (@types/node leaves 'buffer' out of opendir's encodings; Node 20 takes it.)
-    handle = await fs.opendir(typeof dir === 'string' ? dir : Buffer.from(dir), {
-      encoding: 'buffer' as BufferEncoding,
-    });
-  } catch (error) {
-    yield failedItem(dir, readFailed(displayPath(dir), error));
-    return;
+/**
+ * A folder's files, then each subfolder's in turn, depth first. The folders still to visit are
+ * on a stack of this walk's own: a recursion as deep as the tree overflowed the call stack at
+ * about 2 000 levels and ended the whole scan.
+ */
+async function* walkDirectory(root: FilePath, maxBytes: number): AsyncGenerator<SourceItem> {
+  const pending: FilePath[] = [root];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    let handle: Awaited<ReturnType<typeof fs.opendir>>;
+    try {
+      // Names as bytes: a name that is not valid UTF-8 must still name its file (childPath).
+      // (@types/node leaves 'buffer' out of opendir's encodings; Node 20 takes it.)
+      handle = await fs.opendir(typeof dir === 'string' ? dir : Buffer.from(dir), {
+        encoding: 'buffer' as BufferEncoding,
+      });
+    } catch (error) {
+      yield failedItem(dir, readFailed(displayPath(dir), error));
+      continue;
+    }
+    const subdirs: FilePath[] = [];
+    for await (const entry of handle as unknown as AsyncIterable<Dirent<Buffer>>) {
+      const full = childPath(dir, entry.name);
+      if (entry.isDirectory()) subdirs.push(full);
+      else if (entry.isFile()) yield fileItem(full, maxBytes);
+      else if (entry.isSymbolicLink()) {
+        let target: Stat;
+        try {
+          target = await fs.stat(typeof full === 'string' ? full : Buffer.from(full));
+        } catch (error) {
+          yield failedItem(full, readFailed(displayPath(full), error)); // a broken or looping link
+          continue;
+        }
+        if (target.isFile()) yield fileItem(full, maxBytes, target);
+        else if (!target.isDirectory()) yield notRegular(full);
+      } else yield notRegular(full);
+    }
+    // Reversed, so the first subfolder is the next one taken.
+    for (let i = subdirs.length - 1; i >= 0; i--) pending.push(subdirs[i]);
   }
-  const subdirs: FilePath[] = [];
-  for await (const entry of handle as unknown as AsyncIterable<Dirent<Buffer>>) {
-    const full = childPath(dir, entry.name);
-    if (entry.isDirectory()) subdirs.push(full);
-    else if (entry.isFile()) yield fileItem(full, maxBytes);
-    else if (entry.isSymbolicLink()) {
-      let target: Stat;
-      try {
-        target = await fs.stat(typeof full === 'string' ? full : Buffer.from(full));
-      } catch (error) {
-        yield failedItem(full, readFailed(displayPath(full), error)); // a broken or looping link
-        continue;
-      }
-      if (target.isFile()) yield fileItem(full, maxBytes, target);
-      else if (!target.isDirectory()) yield notRegular(full);
-    } else yield notRegular(full);
-  }
-  for (const sub of subdirs) yield* walkDirectory(sub, maxBytes);
 }
 
 /**

@@ -1,9 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { hashImage } from '@staydown/hashing';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { main } from '../main.js';
 import { memoryIo } from '../memory-io.test-support.js';
 
@@ -105,6 +107,55 @@ describe('staydown hash', () => {
       message: expect.stringContaining('missing.jpg'),
     });
     expect(Object.keys(byPath['missing.jpg'])).toEqual(['path', 'error']);
+  });
+
+  it('refuses what is not a regular file, in a folder or named, instead of hanging or filling memory', async () => {
+    mkdirSync(path.join(dir, 'special'));
+    writeFileSync(path.join(dir, 'special', 'a.png'), png);
+    execFileSync('mkfifo', [path.join(dir, 'special', 'b-fifo.png')]);
+    symlinkSync('/dev/zero', path.join(dir, 'special', 'c-zero.png'));
+    const r = await run(['--json', '--signals', 'sha256', 'special', '/dev/zero'], dir);
+    expect(r.code).toBe(1);
+    const records = r.lines().map((l) => JSON.parse(l));
+    expect(records.map((x) => [x.path, x.error?.code ?? 'hashed'])).toEqual([
+      [path.join('special', 'a.png'), 'hashed'],
+      [path.join('special', 'b-fifo.png'), 'READ_FAILED'], // was skipped without a word
+      [path.join('special', 'c-zero.png'), 'READ_FAILED'], // was read until memory ran out
+      ['/dev/zero', 'READ_FAILED'],
+    ]);
+    expect(records[1].error.message).toContain(path.join('special', 'b-fifo.png'));
+  });
+
+  it('walks a folder tree thousands of levels deep without running out of call stack', () => {
+    // 1 900 levels (the path stays under PATH_MAX) on a small stack: the recursive walk
+    // overflowed it, printed a stack trace and lost the files after it.
+    const levels = [path.join(dir, 'deep')];
+    for (let i = 0; i < 1900; i++) levels.push(path.join(levels[i], 'a'));
+    const deep = levels[levels.length - 1];
+    mkdirSync(deep, { recursive: true });
+    // Removed from the bottom up afterwards: rmSync's own recursion overflows the stack too.
+    onTestFinished(() => {
+      for (const level of levels.reverse()) rmSync(level, { recursive: true, force: true });
+    });
+    writeFileSync(path.join(deep, 'bottom.png'), png);
+    writeFileSync(path.join(dir, 'deep', 'top.png'), png);
+    const cli = fileURLToPath(new URL('../../bin/staydown.js', import.meta.url));
+    const out = spawnSync(
+      process.execPath,
+      ['--stack-size=200', cli, 'hash', '--json', '--signals', 'sha256', 'deep'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      },
+    );
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    const records = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.map((x) => path.basename(x.path))).toEqual(['bottom.png', 'top.png']);
   });
 
   it('prints a readable table without --json', async () => {

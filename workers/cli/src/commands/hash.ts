@@ -1,5 +1,5 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { BUILTIN_SIGNALS, type BuiltinSignalName, ErrorCodes, StaydownError, toStaydownError } from '@staydown/core';
@@ -11,6 +11,7 @@ import {
   PDQ_PIPELINES,
   type PdqPipeline,
 } from '@staydown/hashing';
+import { readFileBounded } from '@staydown/scanner';
 import { parseCommandArgs, usage } from '../args.js';
 import { type CommandIo, ExitCode } from '../io.js';
 
@@ -90,7 +91,10 @@ const byName = (a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name
 
 /**
  * Yields files lazily, folders recursively in name order. Symbolic links to folders are not
- * followed (no cycles); links to files are hashed.
+ * followed (no cycles); links to files are hashed; anything else that is not a folder (a FIFO,
+ * a socket, a device) is yielded too and refused when read, never skipped unsaid. The folders
+ * being walked are on a stack of this walk's own: recursion overflowed the call stack at
+ * about 2 000 levels.
  */
 async function* walk(shown: string, absolute: string): AsyncGenerator<WalkItem> {
   let info: Awaited<ReturnType<typeof stat>>;
@@ -104,44 +108,49 @@ async function* walk(shown: string, absolute: string): AsyncGenerator<WalkItem> 
     yield { path: shown, absolute };
     return;
   }
-  let entries: Dirent[];
-  try {
-    entries = await readdir(absolute, { withFileTypes: true });
-  } catch (error) {
-    yield { path: shown, error: readFailed(shown, error) };
-    return;
-  }
-  for (const entry of entries.sort(byName)) {
-    const childShown = path.join(shown, entry.name);
-    const childAbsolute = path.join(absolute, entry.name);
-    if (entry.isDirectory()) yield* walk(childShown, childAbsolute);
-    else if (entry.isFile()) yield { path: childShown, absolute: childAbsolute };
+  const open: { shown: string; absolute: string; entries: Dirent[]; next: number }[] = [];
+  const enter = async function* (dirShown: string, dirAbsolute: string): AsyncGenerator<WalkItem> {
+    try {
+      const entries = (await readdir(dirAbsolute, { withFileTypes: true })).sort(byName);
+      open.push({ shown: dirShown, absolute: dirAbsolute, entries, next: 0 });
+    } catch (error) {
+      yield { path: dirShown, error: readFailed(dirShown, error) };
+    }
+  };
+  yield* enter(shown, absolute);
+  while (open.length > 0) {
+    const dir = open[open.length - 1];
+    if (dir.next === dir.entries.length) {
+      open.pop();
+      continue;
+    }
+    const entry = dir.entries[dir.next++];
+    const childShown = path.join(dir.shown, entry.name);
+    const childAbsolute = path.join(dir.absolute, entry.name);
+    if (entry.isDirectory()) yield* enter(childShown, childAbsolute);
     else if (entry.isSymbolicLink()) {
       const target = await stat(childAbsolute).catch(() => undefined);
       if (target?.isDirectory()) continue;
       yield { path: childShown, absolute: childAbsolute };
-    }
+    } else yield { path: childShown, absolute: childAbsolute };
   }
 }
 
-/** Reads a file, refusing one over the byte limit before loading it into memory. */
-async function readLimited(item: { path: string; absolute: string }): Promise<Buffer> {
-  let size: number;
+/**
+ * Reads a regular file, refusing one over the byte limit before reading it, and anything that
+ * is not a regular file (a FIFO would block for ever, /dev/zero would fill memory).
+ */
+function readLimited(item: { path: string; absolute: string }): Buffer {
   try {
-    size = (await stat(item.absolute)).size;
+    const bytes = readFileBounded(item.absolute, DEFAULT_DECODE_LIMITS.maxBytes);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (error) {
-    throw readFailed(item.path, error);
-  }
-  const limit = DEFAULT_DECODE_LIMITS.maxBytes;
-  if (size > limit) {
-    throw new StaydownError(ErrorCodes.TOO_LARGE, `the file is ${size} bytes; the limit is ${limit}`, {
-      details: { bytes: size, limit },
+    // Named as the user gave it (relative to their folder), not by the absolute path read.
+    const e = toStaydownError(error, ErrorCodes.READ_FAILED);
+    throw new StaydownError(e.code, e.message.split(item.absolute).join(item.path), {
+      cause: error,
+      details: { ...e.details, path: item.path },
     });
-  }
-  try {
-    return await readFile(item.absolute);
-  } catch (error) {
-    throw readFailed(item.path, error);
   }
 }
 
@@ -207,7 +216,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         error = item.error;
       } else {
         try {
-          const bytes = await readLimited(item);
+          const bytes = readLimited(item);
           hashes = await hashImage(bytes, { signals: options.signals, pdq: options.pdq, dihedral: options.dihedral });
         } catch (caught) {
           error = toStaydownError(caught);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -109,6 +110,14 @@ describe('staydown match', () => {
       ['pdq', 'D'],
     ]);
     expect(missing.error.code).toBe('READ_FAILED');
+  });
+
+  it('refuses a --file that is not a regular file (a FIFO hung, /dev/zero filled memory)', async () => {
+    const fifo = path.join(tmp, 'fifo.png');
+    execFileSync('mkfifo', [fifo]);
+    const r = await staydown('match', '--db', 'db', '--json', '--file', fifo, '--file', '/dev/zero');
+    expect(r.code).toBe(1);
+    expect(r.json().map((x: { error?: { code: string } }) => x.error?.code)).toEqual(['READ_FAILED', 'READ_FAILED']);
   });
 
   it('orders --file matches by distance, list and hash with --max-distance too', async () => {

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, getSignal, StaydownError, toStaydownError } from '@staydown/core';
-import { hashImage } from '@staydown/hashing';
+import { DEFAULT_DECODE_LIMITS, hashImage } from '@staydown/hashing';
 import { byDistance, type HashIndex, type Match, type MatchResult, openIndex } from '@staydown/index';
+import { readFileBounded } from '@staydown/scanner';
 import { intFlag, parseCommandArgs, usage } from '../args.js';
 import { type CommandIo, ExitCode } from '../io.js';
 
@@ -102,14 +102,9 @@ async function matchFile(
   maxDistance: number | undefined,
   lists: string[] | undefined,
 ): Promise<MatchResult> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new StaydownError(ErrorCodes.READ_FAILED, `cannot read ${file}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  // Refused by its size before it is read, and refused if it is not a regular file (a FIFO
+  // blocked for ever; /dev/zero filled memory).
+  const bytes = readFileBounded(file, DEFAULT_DECODE_LIMITS.maxBytes);
   const hashes = await hashImage(bytes);
   if (maxDistance === undefined) return index.matchHashes({ ...hashes }, { lists });
   const merged: MatchResult = { matches: [], suppressed: [], allowedBy: [] };

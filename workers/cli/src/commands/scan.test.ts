@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { hashImage } from '@staydown/hashing';
 import { openIndex } from '@staydown/index';
 import { syntheticImage } from '@staydown/test';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { main } from '../main.js';
 import { memoryIo } from '../memory-io.test-support.js';
 import { countFiles } from './scan.js';
@@ -62,6 +64,36 @@ describe('staydown scan', () => {
       error: expect.objectContaining({ code: 'UNSUPPORTED_FORMAT', message: expect.any(String) }),
     });
     expect(r.err).toMatch(/3 files, 1 matched, 1 failed, [\d.]+ images\/s/);
+  });
+
+  it('walks a folder tree thousands of levels deep: every file out once, the match found, exit 3', () => {
+    // 1 900 levels (the path stays under PATH_MAX) on a small stack: the recursive walk
+    // overflowed it and the scan ended with a stack trace, exit 1 and files never reported.
+    const levels = [path.join(dir, 'deep')];
+    for (let i = 0; i < 1900; i++) levels.push(path.join(levels[i], 'a'));
+    const deep = levels[levels.length - 1];
+    mkdirSync(deep, { recursive: true });
+    // Removed from the bottom up afterwards: rmSync's own recursion overflows the stack too.
+    onTestFinished(() => {
+      for (const level of levels.reverse()) rmSync(level, { recursive: true, force: true });
+    });
+    writeFileSync(path.join(deep, 'bottom.jpg'), readFileSync(known));
+    writeFileSync(path.join(dir, 'deep', 'top.gif'), Buffer.from('GIF89a truncated'));
+    const cli = fileURLToPath(new URL('../../bin/staydown.js', import.meta.url));
+    const out = spawnSync(process.execPath, ['--stack-size=200', cli, 'scan', '--db', 'db', '--json', 'deep'], {
+      cwd: dir,
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
+    expect(out.stderr).not.toMatch(/RangeError|stack/i);
+    expect(out.status).toBe(3);
+    const records = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.path !== undefined);
+    expect(records.map((x) => path.basename(x.path)).sort()).toEqual(['bottom.jpg', 'top.gif']);
+    expect(records.find((x) => x.path.endsWith('bottom.jpg')).matches).toHaveLength(1);
   });
 
   it('exits 1 when nothing matched but a file failed, and 0 when everything hashed cleanly', async () => {
