@@ -1,3 +1,4 @@
+export { appendAll, maxOf, minOf } from './arrays.js';
 export type { ErrorCode, StaydownErrorOptions } from './errors.js';
 export { ErrorCodes, isStaydownError, StaydownError, toStaydownError } from './errors.js';
 export { bytesToHex, hammingDistance, hexHammingDistance, hexToBytes, isHex, popcount32 } from './hex.js';

@@ -121,6 +121,19 @@ describe('HashIndex: a query with thousands of matches', () => {
   });
 });
 
+describe('HashIndex: one hash in more lists than a call takes arguments', () => {
+  it('finds it in all 150 000 lists, by search and by matchHashes', async () => {
+    // Math.max(...limits) and push(...matches) threw RangeError past about 120 000.
+    const index = await openIndex(freshDir());
+    const hash = 'ab'.repeat(32);
+    const n = 150_000;
+    index.add(Array.from({ length: n }, (_, i) => ({ signal: 'pdq', hash, list: `l${i}` })));
+    expect(index.search('pdq', hash).matches).toHaveLength(n);
+    expect(index.matchHashes({ pdq: hash }).matches).toHaveLength(n);
+    await index.close();
+  });
+});
+
 describe('HashIndex: what a match says of an entry (list, label, ref) is what the store holds', () => {
   type Index = Awaited<ReturnType<typeof openIndex>>;
   const full = (m: { hash: string; list: string; label: string | null; ref: string | null; distance: number }) =>

@@ -1,4 +1,4 @@
-import { ErrorCodes, getSignal, listSignals, type SignalType, StaydownError } from '@staydown/core';
+import { appendAll, ErrorCodes, getSignal, listSignals, maxOf, type SignalType, StaydownError } from '@staydown/core';
 import type { EntryFacts, HitFacts } from './entry-facts.js';
 import { type IndexOptions, resolveIndexOptions } from './options.js';
 import { type PreparedExtension, SignalSpace } from './signal-space.js';
@@ -119,9 +119,9 @@ export class HashIndex {
     for (const [name, value] of Object.entries(hashes)) {
       if (!known.has(name) || typeof value !== 'string') continue;
       const r = this.searchWith(getSignal(name), value, options, lists);
-      merged.matches.push(...r.matches);
-      merged.suppressed.push(...r.suppressed);
-      merged.allowedBy.push(...r.allowedBy);
+      appendAll(merged.matches, r.matches);
+      appendAll(merged.suppressed, r.suppressed);
+      appendAll(merged.allowedBy, r.allowedBy);
     }
     merged.matches.sort(byDistance);
     merged.suppressed.sort(byDistance);
@@ -185,7 +185,7 @@ export class HashIndex {
     if (type.kind === 'exact') {
       collect(hash, 0);
     } else if (limits.size > 0) {
-      const radius = Math.max(...limits.values());
+      const radius = maxOf(limits.values());
       const space = this.space(type);
       // Only a hash removed from the tables and added again can be found twice.
       const seen = space.mayRepeat ? new Set<string>() : undefined;

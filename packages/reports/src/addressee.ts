@@ -1,4 +1,4 @@
-import { ErrorCodes, StaydownError } from '@staydown/core';
+import { ErrorCodes, maxOf, StaydownError } from '@staydown/core';
 import type { OrderReport } from './types.js';
 
 /**
@@ -150,7 +150,7 @@ export function summarizeAddressee(
     complianceRate:
       compliantOrders + nonCompliantOrders === 0 ? null : compliantOrders / (compliantOrders + nonCompliantOrders),
     medianTimeToRemovalSeconds: medianOf(times),
-    worstTimeToRemovalSeconds: times.length ? Math.max(...times) : null,
+    worstTimeToRemovalSeconds: times.length ? maxOf(times) : null,
     itemsNotRemoved: summaries.reduce((a, s) => a + s.itemsNotRemoved, 0),
     reappearances: summaries.reduce((a, s) => a + s.reappearances, 0),
     flag: {

@@ -1,3 +1,4 @@
+import { maxOf, minOf } from '@staydown/core';
 import { esc, VERDICT_SYMBOL } from './html.js';
 import { formatUtc } from './time.js';
 import { type ItemReport, verdictClass } from './types.js';
@@ -22,9 +23,9 @@ const AXIS_Y = 70;
  */
 export function timelineSvg({ item, itemIndex, issuedAt, deadline }: TimelineInput): string {
   const times = item.checks.map((c) => Date.parse(c.checkedAt)).filter(Number.isFinite);
-  const t0 = Math.min(...times, issuedAt ? Date.parse(issuedAt) : Number.POSITIVE_INFINITY);
+  const t0 = Math.min(minOf(times), issuedAt ? Date.parse(issuedAt) : Number.POSITIVE_INFINITY);
   const tDeadline = deadline ? Date.parse(deadline) : Number.NaN;
-  const tEnd = Math.max(...times, Number.isFinite(tDeadline) ? tDeadline : Number.NEGATIVE_INFINITY);
+  const tEnd = Math.max(maxOf(times), Number.isFinite(tDeadline) ? tDeadline : Number.NEGATIVE_INFINITY);
   if (!Number.isFinite(t0) || !Number.isFinite(tEnd)) return '<p class="muted">No checks recorded yet.</p>';
   const span = W - PAD_L - PAD_R;
   const hasAfter = Number.isFinite(tDeadline) && tEnd > tDeadline;

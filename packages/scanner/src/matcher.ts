@@ -1,4 +1,4 @@
-import { BUILTIN_SIGNALS } from '@staydown/core';
+import { appendAll, BUILTIN_SIGNALS } from '@staydown/core';
 import type { ImageHashes } from '@staydown/hashing';
 import type { HashIndex, Match, MatchResult } from '@staydown/index';
 
@@ -56,9 +56,9 @@ export function matchBatch(
     if (hexes.length === 0) continue;
     const results = index.searchBatch(signal, hexes, searchOptions);
     results.forEach((result, j) => {
-      found[owners[j]].matches.push(...result.matches);
-      found[owners[j]].suppressed.push(...result.suppressed);
-      found[owners[j]].allowedBy.push(...result.allowedBy);
+      appendAll(found[owners[j]].matches, result.matches);
+      appendAll(found[owners[j]].suppressed, result.suppressed);
+      appendAll(found[owners[j]].allowedBy, result.allowedBy);
     });
   }
   return found.map((f) => ({

@@ -56,4 +56,17 @@ describe('extractMediaCandidates', () => {
       'http://s.test/broken.jpg',
     );
   });
+
+  it('reads a page with more elements under one parent, or srcset candidates, than a call can take as arguments', () => {
+    // children.push(...childNodes) threw RangeError past about 120 000: a page could make its
+    // own check fail.
+    const n = 150_000;
+    const imgs = Array.from({ length: n }, (_, i) => `<img src="/i/${i}.jpg">`).join('');
+    const found = extractMediaCandidates(`<html><body>${imgs}</body></html>`, 'https://example.test/page');
+    expect(found).toHaveLength(n);
+    expect(found[n - 1]).toBe(`https://example.test/i/${n - 1}.jpg`);
+    const srcset = Array.from({ length: n }, (_, i) => `/s/${i}.jpg ${i + 1}w`).join(', ');
+    expect(parseSrcset(srcset)).toHaveLength(n);
+    expect(extractMediaCandidates(`<img srcset="${srcset}">`, 'https://example.test/')).toHaveLength(n);
+  });
 });

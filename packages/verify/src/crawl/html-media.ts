@@ -1,3 +1,4 @@
+import { appendAll } from '@staydown/core';
 import { type DefaultTreeAdapterTypes, parse } from 'parse5';
 
 type Node = DefaultTreeAdapterTypes.Node;
@@ -58,7 +59,7 @@ function* walk(node: Node): Generator<Element> {
     const current = stack.pop() as Node;
     if ('tagName' in current) yield current;
     const children: Node[] = [];
-    if ('childNodes' in current) children.push(...current.childNodes);
+    if ('childNodes' in current) appendAll(children, current.childNodes as Iterable<Node>);
     // <template> content is a separate fragment.
     if ('content' in current && current.content) children.push(current.content as Node);
     for (let k = children.length - 1; k >= 0; k--) stack.push(children[k]);
@@ -113,7 +114,7 @@ export function extractMediaCandidates(html: string, pageUrl: string): string[] 
         }
         for (const name of ['srcset', 'data-srcset']) {
           const value = attr(el, name);
-          if (value) images.push(...parseSrcset(value));
+          if (value) appendAll(images, parseSrcset(value));
         }
         break;
       }

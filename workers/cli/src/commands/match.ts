@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ErrorCodes, getSignal, StaydownError, toStaydownError } from '@staydown/core';
+import { appendAll, ErrorCodes, getSignal, StaydownError, toStaydownError } from '@staydown/core';
 import { DEFAULT_DECODE_LIMITS, hashImage } from '@staydown/hashing';
 import { byDistance, type HashIndex, type Match, type MatchResult, openIndex } from '@staydown/index';
 import { readFileBounded } from '@staydown/scanner';
@@ -112,9 +112,9 @@ async function matchFile(
     if (typeof value !== 'string' || !isSignal(name)) continue;
     const perceptual = getSignal(name).kind === 'perceptual';
     const r = index.search(name, value, { lists, maxDistance: perceptual ? maxDistance : undefined });
-    merged.matches.push(...r.matches);
-    merged.suppressed.push(...r.suppressed);
-    merged.allowedBy.push(...r.allowedBy);
+    appendAll(merged.matches, r.matches);
+    appendAll(merged.suppressed, r.suppressed);
+    appendAll(merged.allowedBy, r.allowedBy);
   }
   for (const part of [merged.matches, merged.suppressed, merged.allowedBy]) part.sort(byDistance);
   return merged;
