@@ -1,10 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ErrorCodes, getSignal, StaydownError } from '@staydown/core';
 import { parse as parseCsv } from 'csv-parse';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import type { Entry } from './store.js';
+import { type Entry, LONE_SURROGATE } from './store.js';
 
 /**
  * The list file formats and their line-level parsing and printing.
@@ -174,6 +175,16 @@ function csvColumns(header: string[]): string[] {
   });
 }
 
+/**
+ * A line whose bytes are not UTF-8 is refused, not decoded: decoding turns each bad byte into
+ * U+FFFD, so two list names that differ only there would become one list, and a label would
+ * change without a word.
+ */
+const notUtf8 = (line: number): RawError => ({
+  line,
+  error: new StaydownError(ErrorCodes.IMPORT_INVALID_LINE, 'line is not valid UTF-8', { details: { line } }),
+});
+
 const invalidLine = (line: number, message: string) =>
   new StaydownError(ErrorCodes.IMPORT_INVALID_LINE, message, { details: { line } });
 
@@ -202,6 +213,10 @@ export async function* readRowBatches(input: Readable, format: ListFormat): Asyn
       line++;
       if (typeof text === 'number') {
         rows.push(tooLongLine(line, text));
+        continue;
+      }
+      if (text === NOT_UTF8) {
+        rows.push(notUtf8(line));
         continue;
       }
       const trimmed = (line === 1 ? text.replace(/^\uFEFF/, '') : text).trim();
@@ -265,6 +280,10 @@ export async function* readPlainBatches(
         batch.rows.push(count++);
         return;
       }
+    }
+    if (!isUtf8(bytes.subarray(from, to))) {
+      batch.rows.push(notUtf8(line));
+      return;
     }
     let text = bytes.toString('utf8', from, to > from && bytes[to - 1] === 13 ? to - 1 : to);
     if (line === 1) text = text.replace(/^\uFEFF/, '');
@@ -402,10 +421,18 @@ export class LineSplitter {
  * as lines are consumed, so memory stays bounded (readline's async iterator buffers ahead of
  * a slow consumer).
  */
-async function* splitLineBatches(input: Readable): AsyncGenerator<Array<string | number>> {
-  let lines: Array<string | number> = [];
+/** Stands for a line whose bytes are not UTF-8 in splitLineBatches' output. */
+const NOT_UTF8 = Symbol('not UTF-8');
+
+async function* splitLineBatches(input: Readable): AsyncGenerator<Array<string | number | typeof NOT_UTF8>> {
+  let lines: Array<string | number | typeof NOT_UTF8> = [];
   const splitter = new LineSplitter(
-    (bytes, from, to) => lines.push(bytes.toString('utf8', from, to > from && bytes[to - 1] === 13 ? to - 1 : to)),
+    (bytes, from, to) =>
+      lines.push(
+        isUtf8(bytes.subarray(from, to))
+          ? bytes.toString('utf8', from, to > from && bytes[to - 1] === 13 ? to - 1 : to)
+          : NOT_UTF8,
+      ),
     (length) => lines.push(length),
   );
   for await (const bytes of byteChunks(input)) {
@@ -448,6 +475,10 @@ function parseJsonLine(line: number, text: string): RawRow | RawError {
     if (typeof v !== 'string' && typeof v !== 'number') {
       return { line, error: invalidLine(line, `field ${k} must be a string`) };
     }
+    // An escaped lone surrogate ("\ud83d") is not text: stored as UTF-8 it would become U+FFFD.
+    if (typeof v === 'string' && LONE_SURROGATE.test(v)) {
+      return { line, error: invalidLine(line, `field ${k} is not well-formed Unicode (a lone surrogate)`) };
+    }
     row[field] = String(v);
   }
   return row;
@@ -466,6 +497,7 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
   let batch: Array<RawRow | RawError> = [];
   let failure: unknown;
   const lines = new LineCounter();
+  const utf8 = new NonUtf8Lines();
   // csv-parse's count less ours at the last record: corrects the line it gives a bad record.
   let drift = 0;
   // The first line after the last record read (the header included): where the next begins,
@@ -517,7 +549,13 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
   parser.on('data', (record: Record<string, string>) => {
     const line = lines.lineEndingAt(parser.info.bytes);
     drift = parser.info.lines - line;
+    const first = nextRecordLine;
     nextRecordLine = line + 1;
+    const bad = utf8.firstBadIn(first, line);
+    if (bad !== undefined) {
+      batch.push(notUtf8(bad));
+      return;
+    }
     const row: RawRow = { line };
     for (const k in record) {
       const v = record[k];
@@ -540,14 +578,62 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
   };
   for await (const bytes of byteChunks(input)) {
     lines.next(bytes);
+    utf8.next(bytes);
     parser.write(bytes);
     const rows = take();
     if (rows.length > 0) yield rows;
   }
+  utf8.end();
   parser.end();
   await ended;
   const rows = take();
   if (rows.length > 0) yield rows;
+}
+
+/**
+ * The lines of a stream written chunk by chunk whose bytes are not UTF-8. Whole lines are
+ * checked at once with the native check; only a region that fails is checked line by line.
+ * csv-parse decodes for itself, turning bad bytes into U+FFFD.
+ */
+class NonUtf8Lines {
+  private readonly bad: number[] = [];
+  private next_ = 0;
+  /** The bytes after the last '\n' seen, and the line they start. */
+  private carry: Buffer = Buffer.alloc(0);
+  private line = 1;
+
+  next(chunk: Buffer): void {
+    const nl = chunk.lastIndexOf(10);
+    if (nl === -1) {
+      this.carry = Buffer.concat([this.carry, chunk]);
+      return;
+    }
+    const whole = chunk.subarray(0, nl + 1);
+    this.check(this.carry.length > 0 ? Buffer.concat([this.carry, whole]) : whole);
+    this.carry = chunk.subarray(nl + 1);
+  }
+
+  end(): void {
+    if (this.carry.length > 0) this.check(this.carry);
+    this.carry = Buffer.alloc(0);
+  }
+
+  /** The first bad line from `from` to `to` (lines before `from` are passed over for good). */
+  firstBadIn(from: number, to: number): number | undefined {
+    while (this.next_ < this.bad.length && this.bad[this.next_] < from) this.next_++;
+    return this.next_ < this.bad.length && this.bad[this.next_] <= to ? this.bad[this.next_] : undefined;
+  }
+
+  private check(region: Buffer): void {
+    const valid = isUtf8(region);
+    let start = 0;
+    for (let nl = region.indexOf(10); nl !== -1; nl = region.indexOf(10, start)) {
+      if (!valid && !isUtf8(region.subarray(start, nl))) this.bad.push(this.line);
+      this.line++;
+      start = nl + 1;
+    }
+    if (start < region.length && !valid && !isUtf8(region.subarray(start))) this.bad.push(this.line);
+  }
 }
 
 /**

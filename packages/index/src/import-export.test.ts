@@ -208,6 +208,44 @@ describe('import', () => {
     await index.close();
   });
 
+  it('refuses a line that is not UTF-8, or a JSON string that is not well-formed, instead of altering it', async () => {
+    // Decoded, each bad byte became U+FFFD: "bad\xff\xfeL" was stored as list "bad��L", and two
+    // names differing only there would have become one list.
+    const bad = Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe, 0x4c]); // "bad", two bytes no UTF-8 has, "L"
+    const lines = (...parts: Array<string | Buffer>) => Buffer.concat(parts.map((p) => Buffer.from(p)));
+    const files: Array<[ListFormat, Buffer, number]> = [
+      [
+        'csv',
+        lines('signal,hash,list,label\n', `pdq,${P1},L,ok\n`, `pdq,${P2},`, bad, ',x\n', `md5,${M1},L,"é ok"\n`),
+        3,
+      ],
+      ['csv', lines('signal,hash,list,label\n', `pdq,${P1},L,"two\nlines `, bad, '"\n', `pdq,${P2},L,ok\n`), 3],
+      [
+        'jsonl',
+        lines(`{"signal":"pdq","hash":"${P1}","list":"L"}\n{"signal":"pdq","hash":"${P2}","list":"`, bad, '"}\n'),
+        2,
+      ],
+      [
+        'jsonl',
+        lines(
+          `{"signal":"pdq","hash":"${P1}","list":"L"}\n{"signal":"pdq","hash":"${P2}","list":"L","label":"\\ud83d"}\n`,
+        ),
+        2,
+      ],
+      ['hma', lines(`pdq ${P1}\n`, 'pdq ', bad, '\n'), 2],
+      ['text', lines(`${P1}\n`, bad, '\n'), 2],
+    ];
+    for (const [format, bytes, badLine] of files) {
+      const index = await openIndex(fresh());
+      const where = path.join(tmp, `utf8.${format}`);
+      writeFileSync(where, bytes);
+      const report = await importFile(index, where, { format, signal: 'pdq', list: 'L' });
+      expect(report.errors, `${format} ${bytes}`).toMatchObject([{ line: badLine, code: 'IMPORT_INVALID_LINE' }]);
+      expect(index.lists().map((l) => l.name)).toEqual(['L']);
+      await index.close();
+    }
+  });
+
   it('reads HMA signal types named like Object members as unknown signals', async () => {
     const index = await openIndex(fresh());
     const hma = file('odd.hma', `constructor ${P1}\n__proto__ ${P1}\ntoString ${P1}\npdq ${P2}\n`);

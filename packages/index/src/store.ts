@@ -60,7 +60,7 @@ const STORE_ID = 'store-id';
 /** The last name that passed (never the empty string, which is invalid). */
 let lastValidListName: string | undefined;
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** List names travel in files and on command lines: printable, no separators, bounded. */
 export function validateListName(name: unknown): string {
