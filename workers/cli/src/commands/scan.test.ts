@@ -114,6 +114,16 @@ describe('staydown scan', () => {
     expect(r.lines).toEqual([`${known}\tknown\tseries-7\tpdq\t0`]);
   });
 
+  it('keeps one match on one line of five fields whatever the file is called', async () => {
+    mkdirSync(path.join(dir, 'odd'));
+    const odd = path.join(dir, 'odd', 'new\nline\tand\\slash.jpg');
+    writeFileSync(odd, readFileSync(known));
+    const r = await scan(['--db', 'db', 'odd'], dir);
+    expect(r.code).toBe(3);
+    expect(r.lines).toEqual([`${path.join(dir, 'odd')}/new\\nline\\tand\\\\slash.jpg\tknown\tseries-7\tpdq\t0`]);
+    expect(r.lines[0].split('\t')).toHaveLength(5);
+  });
+
   it('shows a progress bar with rate and ETA only on a terminal', async () => {
     const tty = await scan(['--db', 'db', 'clean'], dir, true);
     expect(tty.code).toBe(0);

@@ -26,8 +26,9 @@ options:
   -h, --help      this text
 
 Without --json, matched files are printed one match per line (path, list, label, signal,
-distance) and failures go to stderr. A summary (files, matched, failed, images/s) is written
-to stderr; a progress bar is shown when stderr is a terminal.
+distance; tab-separated, with \\, tab, newline and other control characters in a path or label
+escaped as \\\\, \\t, \\n, \\xNN) and failures go to stderr. A summary (files, matched,
+failed, images/s) is written to stderr; a progress bar is shown when stderr is a terminal.
 
 exit codes:
   0  every file hashed, none matched
@@ -179,10 +180,25 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   return tally.failed > 0 || cancelled ? ExitCode.FAILED : ExitCode.OK;
 }
 
+/**
+ * A field of the tab-separated text output: a backslash, tab, newline or other control
+ * character in a path or label is written as an escape (\\, \t, \n, \r, \xNN), so one match
+ * stays one line of five fields. A file named "a\nb.jpg" split its line in two.
+ */
+export function textField(value: string): string {
+  return value.replace(/[\\\x00-\x1f\x7f]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    if (c === '\t') return '\\t';
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
 async function writeHuman(io: CommandIo, result: ScanResult): Promise<void> {
-  const where = result.path ?? result.id;
+  const where = textField(result.path ?? result.id ?? '');
   if (result.error) await write(io.stderr, `${where}: ${result.error.message} [${result.error.code}]\n`);
   for (const m of result.matches) {
-    await write(io.stdout, `${where}\t${m.list}\t${m.label ?? ''}\t${m.signal}\t${m.distance}\n`);
+    await write(io.stdout, `${where}\t${m.list}\t${textField(m.label ?? '')}\t${m.signal}\t${m.distance}\n`);
   }
 }
