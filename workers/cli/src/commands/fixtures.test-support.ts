@@ -1,4 +1,27 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LmdbDueCheckQueue, parseOrder, replaySchedule, VerifyStore } from '@staydown/verify';
+import { onTestFinished } from 'vitest';
+
+/** The command's entry script, for tests that run it in a process of its own. */
+export const CLI_SCRIPT = fileURLToPath(new URL('../../bin/staydown.js', import.meta.url));
+
+/**
+ * Test support: `top`/a/a/…, 1 900 levels (the path stays under PATH_MAX), removed from the
+ * bottom up when the test ends (rmSync's own recursion overflows the stack at this depth).
+ * Returns the deepest folder. Run with --stack-size=200, a walk that recurses overflows.
+ */
+export function deepTree(top: string): string {
+  const levels = [top];
+  for (let i = 0; i < 1900; i++) levels.push(path.join(levels[i], 'a'));
+  const deepest = levels[levels.length - 1];
+  mkdirSync(deepest, { recursive: true });
+  onTestFinished(() => {
+    for (const level of levels.reverse()) rmSync(level, { recursive: true, force: true });
+  });
+  return deepest;
+}
 
 /**
  * Test support (not shipped behaviour): a database holding one finished order, replayed on a

@@ -2,12 +2,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hashImage } from '@staydown/hashing';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { memoryIo } from '../memory-io.test-support.js';
+import { CLI_SCRIPT, deepTree } from './fixtures.test-support.js';
 
 async function run(args: string[], cwd: string) {
   const io = memoryIo(cwd);
@@ -129,20 +129,12 @@ describe('staydown hash', () => {
   it('walks a folder tree thousands of levels deep without running out of call stack', () => {
     // 1 900 levels (the path stays under PATH_MAX) on a small stack: the recursive walk
     // overflowed it, printed a stack trace and lost the files after it.
-    const levels = [path.join(dir, 'deep')];
-    for (let i = 0; i < 1900; i++) levels.push(path.join(levels[i], 'a'));
-    const deep = levels[levels.length - 1];
-    mkdirSync(deep, { recursive: true });
-    // Removed from the bottom up afterwards: rmSync's own recursion overflows the stack too.
-    onTestFinished(() => {
-      for (const level of levels.reverse()) rmSync(level, { recursive: true, force: true });
-    });
+    const deep = deepTree(path.join(dir, 'deep'));
     writeFileSync(path.join(deep, 'bottom.png'), png);
     writeFileSync(path.join(dir, 'deep', 'top.png'), png);
-    const cli = fileURLToPath(new URL('../../bin/staydown.js', import.meta.url));
     const out = spawnSync(
       process.execPath,
-      ['--stack-size=200', cli, 'hash', '--json', '--signals', 'sha256', 'deep'],
+      ['--stack-size=200', CLI_SCRIPT, 'hash', '--json', '--signals', 'sha256', 'deep'],
       {
         cwd: dir,
         encoding: 'utf8',

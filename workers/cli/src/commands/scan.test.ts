@@ -2,13 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hashImage } from '@staydown/hashing';
 import { openIndex } from '@staydown/index';
 import { syntheticImage } from '@staydown/test';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { memoryIo } from '../memory-io.test-support.js';
+import { CLI_SCRIPT, deepTree } from './fixtures.test-support.js';
 import { countFiles } from './scan.js';
 
 async function scan(args: string[], cwd: string, isTTY = false) {
@@ -69,18 +69,10 @@ describe('staydown scan', () => {
   it('walks a folder tree thousands of levels deep: every file out once, the match found, exit 3', () => {
     // 1 900 levels (the path stays under PATH_MAX) on a small stack: the recursive walk
     // overflowed it and the scan ended with a stack trace, exit 1 and files never reported.
-    const levels = [path.join(dir, 'deep')];
-    for (let i = 0; i < 1900; i++) levels.push(path.join(levels[i], 'a'));
-    const deep = levels[levels.length - 1];
-    mkdirSync(deep, { recursive: true });
-    // Removed from the bottom up afterwards: rmSync's own recursion overflows the stack too.
-    onTestFinished(() => {
-      for (const level of levels.reverse()) rmSync(level, { recursive: true, force: true });
-    });
+    const deep = deepTree(path.join(dir, 'deep'));
     writeFileSync(path.join(deep, 'bottom.jpg'), readFileSync(known));
     writeFileSync(path.join(dir, 'deep', 'top.gif'), Buffer.from('GIF89a truncated'));
-    const cli = fileURLToPath(new URL('../../bin/staydown.js', import.meta.url));
-    const out = spawnSync(process.execPath, ['--stack-size=200', cli, 'scan', '--db', 'db', '--json', 'deep'], {
+    const out = spawnSync(process.execPath, ['--stack-size=200', CLI_SCRIPT, 'scan', '--db', 'db', '--json', 'deep'], {
       cwd: dir,
       encoding: 'utf8',
       maxBuffer: 1 << 24,
