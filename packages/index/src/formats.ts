@@ -578,12 +578,14 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
   };
   for await (const bytes of byteChunks(input)) {
     lines.next(bytes);
-    utf8.next(bytes);
+    utf8.next(bytes, lines.newlinesBeforeChunk);
     parser.write(bytes);
     const rows = take();
     if (rows.length > 0) yield rows;
   }
-  utf8.end();
+  // Only the last record, ending where the stream does, is still to come: counting to the
+  // end first changes no line it is given.
+  utf8.end(lines.newlinesToEnd());
   parser.end();
   await ended;
   const rows = take();
@@ -592,29 +594,31 @@ async function* readCsvBatches(input: Readable): AsyncGenerator<Array<RawRow | R
 
 /**
  * The lines of a stream written chunk by chunk whose bytes are not UTF-8. Whole lines are
- * checked at once with the native check; only a region that fails is checked line by line.
- * csv-parse decodes for itself, turning bad bytes into U+FFFD.
+ * checked at once with the native check; only a region that fails is looked at line by line,
+ * numbered from the newlines LineCounter has already counted before it. csv-parse decodes
+ * for itself, turning bad bytes into U+FFFD.
  */
 class NonUtf8Lines {
   private readonly bad: number[] = [];
   private next_ = 0;
-  /** The bytes after the last '\n' seen, and the line they start. */
+  /** The bytes after the last '\n' seen (none of them a '\n'). */
   private carry: Buffer = Buffer.alloc(0);
-  private line = 1;
 
-  next(chunk: Buffer): void {
+  /** `linesBefore`: the '\n' in the stream before `chunk`; the carry is on the line after them. */
+  next(chunk: Buffer, linesBefore: number): void {
     const nl = chunk.lastIndexOf(10);
     if (nl === -1) {
       this.carry = Buffer.concat([this.carry, chunk]);
       return;
     }
     const whole = chunk.subarray(0, nl + 1);
-    this.check(this.carry.length > 0 ? Buffer.concat([this.carry, whole]) : whole);
+    this.check(this.carry.length > 0 ? Buffer.concat([this.carry, whole]) : whole, linesBefore + 1);
     this.carry = chunk.subarray(nl + 1);
   }
 
-  end(): void {
-    if (this.carry.length > 0) this.check(this.carry);
+  /** `lines`: every '\n' in the stream. */
+  end(lines: number): void {
+    if (this.carry.length > 0) this.check(this.carry, lines + 1);
     this.carry = Buffer.alloc(0);
   }
 
@@ -624,15 +628,16 @@ class NonUtf8Lines {
     return this.next_ < this.bad.length && this.bad[this.next_] <= to ? this.bad[this.next_] : undefined;
   }
 
-  private check(region: Buffer): void {
-    const valid = isUtf8(region);
+  private check(region: Buffer, firstLine: number): void {
+    if (isUtf8(region)) return;
+    let line = firstLine;
     let start = 0;
     for (let nl = region.indexOf(10); nl !== -1; nl = region.indexOf(10, start)) {
-      if (!valid && !isUtf8(region.subarray(start, nl))) this.bad.push(this.line);
-      this.line++;
+      if (!isUtf8(region.subarray(start, nl))) this.bad.push(line);
+      line++;
       start = nl + 1;
     }
-    if (start < region.length && !valid && !isUtf8(region.subarray(start))) this.bad.push(this.line);
+    if (start < region.length && !isUtf8(region.subarray(start))) this.bad.push(line);
   }
 }
 
@@ -664,6 +669,17 @@ class LineCounter {
   lineAfter(offset: number): number {
     this.countTo(offset);
     return this.newlines + 1;
+  }
+
+  /** The '\n' before the latest chunk (next() has counted everything before it). */
+  get newlinesBeforeChunk(): number {
+    return this.newlines;
+  }
+
+  /** Every '\n' written so far. */
+  newlinesToEnd(): number {
+    this.countTo(this.chunkStart + this.chunk.length);
+    return this.newlines;
   }
 
   private countTo(offset: number): void {

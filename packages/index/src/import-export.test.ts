@@ -232,6 +232,9 @@ describe('import', () => {
         ),
         2,
       ],
+      // Many chunks before the bad row; and a bad last row with no newline after it.
+      ['csv', lines('signal,hash,list\n', `pdq,${P1},L\n`.repeat(100_000), `pdq,${P2},`, bad, '\n'), 100_002],
+      ['csv', lines('signal,hash,list\n', `pdq,${P1},L\n`, `pdq,${P2},`, bad), 3],
       ['hma', lines(`pdq ${P1}\n`, 'pdq ', bad, '\n'), 2],
       ['text', lines(`${P1}\n`, bad, '\n'), 2],
     ];
