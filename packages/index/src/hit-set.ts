@@ -1,7 +1,11 @@
 /** The records one search found: ids and distances in typed arrays that grow. */
+const INITIAL_HITS = 256;
+/** A reused list keeps arrays of up to this many hits (512 KB); larger ones are one query's. */
+const KEPT_HITS = 1 << 16;
+
 export class HitList {
-  ids = new Int32Array(256);
-  distances = new Int32Array(256);
+  ids = new Int32Array(INITIAL_HITS);
+  distances = new Int32Array(INITIAL_HITS);
   size = 0;
 
   add(id: number, distance: number): void {
@@ -12,6 +16,15 @@ export class HitList {
 
   get memoryBytes(): number {
     return this.ids.byteLength + this.distances.byteLength;
+  }
+
+  /** Empties the list for reuse; arrays grown past KEPT_HITS (a clustered query's) are let go. */
+  clear(): void {
+    this.size = 0;
+    if (this.ids.length > KEPT_HITS) {
+      this.ids = new Int32Array(INITIAL_HITS);
+      this.distances = new Int32Array(INITIAL_HITS);
+    }
   }
 
   private grow(): void {
@@ -53,9 +66,9 @@ export class HitSet extends HitList {
   }
 
   /** Forgets every record (ready for the next search). */
-  clear(): void {
+  override clear(): void {
     // Each word holding a set bit is zeroed; only this search's ids set bits.
     for (let i = 0; i < this.size; i++) this.seen[this.ids[i] >>> 5] = 0;
-    this.size = 0;
+    super.clear();
   }
 }
