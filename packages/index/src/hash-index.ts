@@ -169,6 +169,13 @@ export class HashIndex {
     }
 
     const hits: Match[] = [];
+    /**
+     * Whether `hits` is already in result order: a search's table hands its hashes over by
+     * distance then hash (hit-order.ts), which is byDistance's order while every hit is of one
+     * list. Knowing it spares checking it: comparing 156 000 near-blank hashes pairwise took
+     * 14 ms of a 160 ms clustered query.
+     */
+    let ordered = false;
     // With a few lists to look in, each found hash costs one key lookup per list; with many,
     // one range read of all its entries.
     const enabled = [...limits.keys()];
@@ -204,9 +211,12 @@ export class HashIndex {
           hits.push({ signal: type.name, hash: found, list: facts.list, label: facts.label, ref: facts.ref, distance });
         }
       };
+      // Hashes added since the table was built are reported after its own, out of order.
+      const fromTableOnly = !space.mayRepeat;
       space.search(hash, radius, onHit, options.strategy === 'scan');
+      ordered = fromTableOnly && hits.every((h) => h.list === hits[0].list);
     }
-    return splitByAllowLists(hits, lists, anyAllow);
+    return splitByAllowLists(hits, lists, anyAllow, ordered);
   }
 
   /** The signal's in-memory structure, (re)loaded when the store has moved on. */
@@ -534,8 +544,15 @@ function emptyToNull(value: string | null | undefined): string | null {
   return value === undefined || value === null || value === '' ? null : String(value);
 }
 
-function splitByAllowLists(hits: Match[], lists: Map<string, ListView>, anyAllow: boolean): MatchResult {
-  if (!anyAllow) return { matches: sortByDistance(hits), suppressed: [], allowedBy: [] };
+/** `ordered`: hits are in byDistance order already (and so is any part of them). */
+function splitByAllowLists(
+  hits: Match[],
+  lists: Map<string, ListView>,
+  anyAllow: boolean,
+  ordered: boolean,
+): MatchResult {
+  const sorted = ordered ? (part: Match[]) => part : sortByDistance;
+  if (!anyAllow) return { matches: sorted(hits), suppressed: [], allowedBy: [] };
   const result: MatchResult = { matches: [], suppressed: [], allowedBy: [] };
   let nearestAllowed = Number.POSITIVE_INFINITY;
   for (const hit of hits) {
@@ -550,9 +567,9 @@ function splitByAllowLists(hits: Match[], lists: Map<string, ListView>, anyAllow
     if (lists.get(hit.list)?.allow) continue;
     (hit.distance >= nearestAllowed ? result.suppressed : result.matches).push(hit);
   }
-  result.matches = sortByDistance(result.matches);
-  result.suppressed = sortByDistance(result.suppressed);
-  result.allowedBy = sortByDistance(result.allowedBy);
+  result.matches = sorted(result.matches);
+  result.suppressed = sorted(result.suppressed);
+  result.allowedBy = sorted(result.allowedBy);
   return result;
 }
 
