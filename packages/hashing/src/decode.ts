@@ -5,6 +5,7 @@ import { readJpegFrame } from './jpeg-header.js';
 import { type DecodeLimits, resolveLimits } from './limits.js';
 import { fastPathShrinks } from './pdq/fast.js';
 import type { PixelBuffer } from './pdq/luma.js';
+import { readPngHeader } from './png-header.js';
 
 /**
  * Safe decoding: size and format are checked from the bytes and the header before any pixel
@@ -86,6 +87,12 @@ function checkPixelCount(width: number, height: number, maxPixels: number): void
   }
 }
 
+function jpegHeader(bytes: Uint8Array): Omit<ImageHeader, 'format'> | undefined {
+  const frame = readJpegFrame(bytes);
+  if (!frame || frame.width === 0 || frame.height === 0) return undefined;
+  return { width: frame.width, height: frame.height, grey: frame.components === 1 };
+}
+
 /**
  * Reads only the header: format, size, colour space. Refuses (without decoding pixels) files
  * over the limits, in a format not allowed, or whose header claims too many pixels.
@@ -93,12 +100,12 @@ function checkPixelCount(width: number, height: number, maxPixels: number): void
 export async function readHeader(bytes: Uint8Array, limits?: DecodeLimits): Promise<ImageHeader> {
   const sniffed = checkBytes(bytes, limits);
   const { maxPixels } = resolveLimits(limits);
-  // JPEG, the common case, is read from its frame header directly; other formats (and JPEGs
-  // whose markers we cannot follow) ask the decoder for the header.
-  const frame = sniffed === 'jpeg' ? readJpegFrame(bytes) : undefined;
-  if (frame && frame.width > 0 && frame.height > 0) {
-    checkPixelCount(frame.width, frame.height, maxPixels);
-    return { format: 'jpeg', width: frame.width, height: frame.height, grey: frame.components === 1 };
+  // JPEG and PNG, the common cases, are read from their headers directly; other formats (and
+  // files whose headers we cannot follow) ask the decoder for the header.
+  const direct = sniffed === 'jpeg' ? jpegHeader(bytes) : sniffed === 'png' ? readPngHeader(bytes) : undefined;
+  if (direct) {
+    checkPixelCount(direct.width, direct.height, maxPixels);
+    return { format: sniffed, ...direct };
   }
   let meta: Metadata;
   try {
