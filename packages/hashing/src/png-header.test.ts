@@ -65,7 +65,20 @@ describe('PNG header', () => {
     expect(readPngHeader(huge)).toBeUndefined();
     expect(readPngHeader(withByte(24, 3))).toBeUndefined(); // bit depth 3
     expect(readPngHeader(withByte(25, 5))).toBeUndefined(); // colour type 5
+    expect(readPngHeader(withByte(26, 1))).toBeUndefined(); // compression method 1
+    expect(readPngHeader(withByte(27, 1))).toBeUndefined(); // filter method 1
+    expect(readPngHeader(withByte(28, 2))).toBeUndefined(); // interlace method 2
+    expect(readPngHeader(withByte(28, 1))).toEqual({ width: 37, height: 21, grey: false }); // Adam7
     expect(readPngHeader(withByte(24, 16))).toEqual({ width: 37, height: 21, grey: false }); // RGB 16-bit
+  });
+
+  it('leaves an IHDR with an undefined method to the decoder, which refuses it as before', async () => {
+    // Interlace method 2 and a huge size: the decoder's DECODE_FAILED, not our TOO_MANY_PIXELS.
+    const png = Buffer.from(await base(3).png().toBuffer());
+    png.writeUInt32BE(100_000, 16);
+    png.writeUInt32BE(100_000, 20);
+    png[28] = 2;
+    await expect(readHeader(png)).rejects.toMatchObject({ code: 'DECODE_FAILED' });
   });
 
   it('still refuses a PNG that claims too many pixels, before decoding', async () => {

@@ -28,7 +28,8 @@ function u32(bytes: Uint8Array, at: number): number {
 /**
  * The IHDR header, or undefined when the file does not start with a well-formed one (an
  * Apple-crushed PNG starts with CgBI, a broken one with anything): the decoder then reads the
- * header and reports what is wrong.
+ * header and reports what is wrong. As with JPEG's frame header, nothing after the IHDR is
+ * looked at: a file cut off after it has a header here and fails when its pixels are decoded.
  */
 export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
   if (bytes.length < 33) return undefined;
@@ -43,5 +44,8 @@ export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
   const colourType = bytes[25];
   if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) return undefined;
   if (!DEPTHS[colourType]?.includes(depth)) return undefined;
+  // Compression and filter method 0, interlace 0 or 1: the only ones defined. Anything else
+  // is left to the decoder, which refuses it as DECODE_FAILED (not TOO_MANY_PIXELS).
+  if (bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] > 1) return undefined;
   return { width, height, grey: colourType === 0 || colourType === 4 };
 }
