@@ -210,7 +210,8 @@ export class SignalSpace {
   }
 
   get memoryBytes(): number {
-    return this.table.memoryBytes + this.delta.memoryBytes + this.facts.memoryBytes;
+    const scratch = this.scratch ? RECORD_BYTES + this.scratch.hits.memoryBytes : 0;
+    return this.table.memoryBytes + this.delta.memoryBytes + this.facts.memoryBytes + scratch;
   }
 
   get substrings(): number {
