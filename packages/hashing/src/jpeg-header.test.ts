@@ -1,22 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { conformanceImages } from './conformance-images.test-support.js';
 import { readJpegFrame } from './jpeg-header.js';
-
-const conformance = path.resolve(
-  process.env.STAYDOWN_CONFORMANCE_DIR ?? path.join(__dirname, '../../../../shared/conformance'),
-);
-
-function jpegsUnder(dir: string): string[] {
-  try {
-    return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.jpg'))
-      .map((f) => path.join(dir, f));
-  } catch {
-    return [];
-  }
-}
 
 describe('JPEG frame header', () => {
   it('agrees with the decoder on size and components (RGB, grey, CMYK, progressive)', async () => {
@@ -31,7 +16,7 @@ describe('JPEG frame header', () => {
       .jpeg({ progressive: true })
       .withMetadata({ orientation: 6 })
       .toBuffer();
-    const files = [rgb, grey, progressive, ...jpegsUnder(conformance).map((f) => readFileSync(f))];
+    const files = [rgb, grey, progressive, ...conformanceImages('.jpg')];
     console.log(`JPEG frame header checked on ${files.length} files`);
     for (const bytes of files) {
       const meta = await sharp(bytes).metadata();

@@ -1,23 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { conformanceImages } from './conformance-images.test-support.js';
 import { readHeader } from './decode.js';
 import { readPngHeader } from './png-header.js';
-
-const conformance = path.resolve(
-  process.env.STAYDOWN_CONFORMANCE_DIR ?? path.join(__dirname, '../../../../shared/conformance'),
-);
-
-function pngsUnder(dir: string): string[] {
-  try {
-    return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.png'))
-      .map((f) => path.join(dir, f));
-  } catch {
-    return [];
-  }
-}
 
 const base = (channels: 3 | 4) => sharp({ create: { width: 37, height: 21, channels, background: '#336699' } });
 
@@ -33,7 +18,7 @@ describe('PNG header', () => {
       await base(3).toColourspace('grey16').png().toBuffer(),
       await base(3).toColourspace('rgb16').png().toBuffer(),
     ];
-    const files = [...made, ...pngsUnder(conformance).map((f) => readFileSync(f))];
+    const files = [...made, ...conformanceImages('.png')];
     console.log(`PNG header checked on ${files.length} files`);
     for (const bytes of files) {
       const meta = await sharp(bytes).metadata();
