@@ -13,7 +13,7 @@ import {
   syntheticRecords,
 } from '@staydown/index';
 import type { BenchContext, Figure, Rate, Ratio, Suite, SuiteResult } from '../harness.js';
-import { measure } from '../harness.js';
+import { measure, median, percentile } from '../harness.js';
 
 /**
  * The hash index at scale: PDQ lists of 100 k (quick) or 1 M and 10 M (full) hashes, uniform
@@ -106,12 +106,16 @@ function queries(records: Uint8Array, count: number, seed: number): string[] {
  * holds the generated hashes and what the import left, and whose collections would land in
  * the timed calls.
  */
-function queryRatesInFreshProcess(dir: string, qs: string[], timeMs: number): { r31: Rate; r16: Rate; scan: Rate } {
+function queryRatesInFreshProcess(
+  dir: string,
+  qs: string[],
+  timeMs: number,
+): { r31: Rate; r16: Rate; scan: Rate; spread31: QuerySpread; spread16: QuerySpread } {
   const file = path.join(dir, '..', `queries-${process.pid}.json`);
   writeFileSync(file, JSON.stringify(qs));
   const script = `
     const { openIndex } = await import(${JSON.stringify(import.meta.resolve('@staydown/index'))});
-    const { queryRate } = await import(${JSON.stringify(import.meta.url)});
+    const { queryRate, querySpread } = await import(${JSON.stringify(import.meta.url)});
     const { readFileSync } = await import('node:fs');
     const qs = JSON.parse(readFileSync(${JSON.stringify(file)}, 'utf8'));
     const index = await openIndex(${JSON.stringify(dir)}, { readOnly: true });
@@ -120,8 +124,11 @@ function queryRatesInFreshProcess(dir: string, qs: string[], timeMs: number): { 
     const r31 = await queryRate(index, qs, 31, 'auto', ${timeMs});
     const r16 = await queryRate(index, qs, 16, 'auto', ${timeMs});
     const scan = await queryRate(index, qs, 31, 'scan', ${timeMs});
+    // After the rates, so timing single calls cannot disturb them.
+    const spread31 = querySpread(index, qs, 31);
+    const spread16 = querySpread(index, qs, 16);
     await index.close();
-    console.log(JSON.stringify({ r31, r16, scan }));`;
+    console.log(JSON.stringify({ r31, r16, scan, spread31, spread16 }));`;
   try {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
@@ -198,6 +205,51 @@ async function tableRate(
     },
     { timeMs, iterations: 5, opsPerCall: perCall },
   );
+}
+
+/** How the time of one pass over the query set is spread over its queries. */
+export interface QuerySpread {
+  medianUs: number;
+  p90Us: number;
+  /** Share of the pass spent in its three slowest queries, %. */
+  slowestSharePct: number;
+  /** Matches each of those three returned, slowest first. */
+  slowestMatches: number[];
+}
+
+/**
+ * Each query timed alone, the median of 3 passes: on clustered lists a few queries near a
+ * blank or much-reposted image return tens of thousands of matches and take a large share of
+ * a pass, which queries/s alone does not show.
+ */
+export function querySpread(index: HashIndex, qs: string[], maxDistance: number): QuerySpread {
+  const passes = 3;
+  const times = qs.map(() => [] as number[]);
+  const matches = qs.map(() => 0);
+  for (let pass = 0; pass < passes; pass++) {
+    qs.forEach((q, i) => {
+      const started = performance.now();
+      matches[i] = index.search('pdq', q, { maxDistance }).matches.length;
+      times[i].push(performance.now() - started);
+    });
+  }
+  const perQuery = times.map((t) => median(t));
+  const slowest = perQuery
+    .map((ms, i) => ({ ms, i }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 3);
+  const total = perQuery.reduce((t, ms) => t + ms, 0);
+  return {
+    medianUs: median(perQuery) * 1000,
+    p90Us: percentile(perQuery, 90) * 1000,
+    slowestSharePct: (100 * slowest.reduce((t, s) => t + s.ms, 0)) / total,
+    slowestMatches: slowest.map((s) => matches[s.i]),
+  };
+}
+
+function describeSpread(radius: number, tag: string, spread: QuerySpread): string {
+  const matches = spread.slowestMatches.map((m) => m.toLocaleString('en-US')).join(', ');
+  return `r=${radius} ${tag}: query median ${spread.medianUs.toFixed(0)} µs, p90 ${spread.p90Us.toFixed(0)} µs; the 3 slowest queries (${matches} matches) take ${spread.slowestSharePct.toFixed(0)} % of a pass`;
 }
 
 export async function queryRate(
@@ -449,7 +501,8 @@ export const indexSuite: Suite = {
           await index.close();
           const qs = queries(records, n, 7);
           ctx.log(`index ${tag}: querying (fresh process)`);
-          const { r31, r16, scan } = queryRatesInFreshProcess(dir, qs, timeMs);
+          const { r31, r16, scan, spread31, spread16 } = queryRatesInFreshProcess(dir, qs, timeMs);
+          notes.push(describeSpread(31, tag, spread31), describeSpread(16, tag, spread16));
           const job = { kind: 'match' as const, item: 'query hash', threads: 1, indexSize: n };
           figures.push({
             name: `queries r=31 ${tag}`,
