@@ -1,8 +1,8 @@
-/** The records one search found: ids and distances in typed arrays that grow. */
 const INITIAL_HITS = 256;
 /** A reused list keeps arrays of up to this many hits (512 KB); larger ones are one query's. */
 const KEPT_HITS = 1 << 16;
 
+/** The records one search found: ids and distances in typed arrays that grow. */
 export class HitList {
   ids = new Int32Array(INITIAL_HITS);
   distances = new Int32Array(INITIAL_HITS);
