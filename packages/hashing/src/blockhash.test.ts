@@ -78,4 +78,33 @@ describe('bmvbhash16', () => {
       expect(bmvbhash16(data, width, height)).toBe(library(data, width, height));
     }
   });
+
+  it('reads RGB as opaque RGBA: the same hash by either method, evenly divided or not', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 1, max: 90 }), fc.constantFrom(16, 32, 64)),
+        fc.oneof(fc.integer({ min: 1, max: 90 }), fc.constantFrom(16, 48)),
+        fc.integer(),
+        fc.constantFrom('precise', 'quick') as fc.Arbitrary<'precise' | 'quick'>,
+        (width, height, seed, method) => {
+          const opaque = rgba(width, height, seed, 'mixed');
+          const rgb = new Uint8Array(width * height * 3);
+          for (let i = 0, o = 0; i < opaque.length; i += 4, o += 3) {
+            opaque[i + 3] = 255;
+            rgb.set(opaque.subarray(i, i + 3), o);
+          }
+          let expected: string | undefined;
+          try {
+            expected = blockhashFromRgba({ data: opaque, width, height, channels: 4 }, method);
+          } catch {
+            expected = undefined;
+          }
+          const rgbHash = () => blockhashFromRgba({ data: rgb, width, height, channels: 3 }, method);
+          if (expected === undefined) expect(rgbHash).toThrow();
+          else expect(rgbHash()).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

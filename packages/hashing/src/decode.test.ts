@@ -2,9 +2,11 @@ import { deflateSync } from 'node:zlib';
 import { ErrorCodes } from '@staydown/core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { blockhashFromRgba } from './blockhash.js';
 import { decodeImage, readHeader } from './decode.js';
 import { sniffFormat } from './formats.js';
 import { hashImage } from './hash-image.js';
+import { pdqReferenceFromPixels } from './pdq/pipelines.js';
 
 function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
@@ -141,5 +143,31 @@ describe('safe decoding', () => {
     const h = await hashImage(tagged, { signals: ['pdq'] });
     expect(h.width).toBe(60);
     expect(h.pdq).toBe(plain.pdq);
+  });
+
+  it('keepAlpha: RGBA where the image has alpha, RGB (nothing added) where it has none', async () => {
+    const jpeg = await noise(40, 30).jpeg().toBuffer();
+    const opaquePng = await noise(40, 30).png().toBuffer();
+    const alphaPng = await noise(40, 30, 4).png().toBuffer();
+    expect((await decodeImage(jpeg, { keepAlpha: true })).channels).toBe(3);
+    expect((await decodeImage(opaquePng, { keepAlpha: true })).channels).toBe(3);
+    const kept = await decodeImage(alphaPng, { keepAlpha: true });
+    expect(kept.channels).toBe(4);
+    expect(kept.data).toEqual((await decodeImage(alphaPng, { rgba: true })).data);
+    expect((await decodeImage(jpeg, { rgba: true })).channels).toBe(4);
+    expect((await decodeImage(alphaPng)).channels).toBe(3);
+  });
+
+  it('hashes as before the decode kept alpha only where present: as from RGBA-decoded pixels', async () => {
+    for (const bytes of [
+      await noise(41, 29).jpeg().toBuffer(),
+      await noise(41, 29, 4).png().toBuffer(),
+      await noise(64, 48).png().toBuffer(),
+    ]) {
+      const rgba = await decodeImage(bytes, { rgba: true });
+      const h = await hashImage(bytes, { signals: ['blockhash', 'pdq'] });
+      expect(h.blockhash).toBe(blockhashFromRgba(rgba));
+      expect(h.pdq).toBe(pdqReferenceFromPixels(rgba).hash);
+    }
   });
 });

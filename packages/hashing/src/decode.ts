@@ -30,8 +30,14 @@ export interface DecodedImage extends PixelBuffer {
 
 export interface DecodeOptions {
   limits?: DecodeLimits;
-  /** Return 4-channel RGBA (blockhash needs it); otherwise alpha is dropped. */
+  /** Return 4-channel RGBA, adding an opaque alpha where the image has none. */
   rgba?: boolean;
+  /**
+   * Return the image's own alpha channel if it has one (4 channels), else 3 (no alpha added:
+   * blockhash reads RGB as opaque, and a JPEG decoded without the added channel costs the
+   * decoder about a quarter less). Without `rgba` or `keepAlpha`, alpha is dropped.
+   */
+  keepAlpha?: boolean;
   /**
    * Shrink-on-load to at most this many pixels per side, for formats that can
    * (fastPathShrinks; the `fast` PDQ pipeline). The aspect ratio is not kept: PDQ squashes
@@ -149,7 +155,8 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
       kernel: options.kernel ?? 'linear',
     });
   }
-  pipeline = options.rgba ? pipeline.ensureAlpha() : pipeline.removeAlpha();
+  if (options.rgba) pipeline = pipeline.ensureAlpha();
+  else if (!options.keepAlpha) pipeline = pipeline.removeAlpha();
   let result: { data: Buffer; info: OutputInfo };
   try {
     result = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });

@@ -114,9 +114,13 @@ describe('hashers', () => {
     expect(pdq.compute({ bytes, image }).hash).toBe((await hashImage(bytes, { signals: ['pdq'], pdq: 'fullres' })).pdq);
   });
 
-  it('refuses to run blockhash-core on anything but RGBA', () => {
-    const rgb = { data: new Uint8Array(10 * 10 * 3), width: 10, height: 10, channels: 3 };
-    expect(() => blockhashFromRgba(rgb)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+  it('refuses pixels blockhash would misread: anything but RGB or RGBA of the stated size', () => {
+    const grey = { data: new Uint8Array(10 * 10), width: 10, height: 10, channels: 1 };
+    expect(() => blockhashFromRgba(grey)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+    const greyAlpha = { data: new Uint8Array(10 * 10 * 2), width: 10, height: 10, channels: 2 };
+    expect(() => blockhashFromRgba(greyAlpha)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+    const shortRgb = { data: new Uint8Array(10 * 10 * 3 - 1), width: 10, height: 10, channels: 3 };
+    expect(() => blockhashFromRgba(shortRgb)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
     const short = { data: new Uint8Array(10 * 10 * 4 - 1), width: 10, height: 10, channels: 4 };
     expect(() => blockhashFromRgba(short)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
     const ok = { data: new Uint8Array(16 * 16 * 4).fill(200), width: 16, height: 16, channels: 4 };

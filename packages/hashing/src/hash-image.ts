@@ -43,8 +43,8 @@ export async function hashImage(bytes: Uint8Array, options: HashOptions = {}): P
   const decodes = new Map<DecodeNeed, DecodedImage>();
   const needs = new Set(hashers.map((h) => h.decode));
   if (needs.has('full')) {
-    const rgba = hashers.some((h) => h.decode === 'full' && h.needsAlpha);
-    decodes.set('full', await decodeImage(bytes, { limits: resolved.limits, rgba }));
+    const keepAlpha = hashers.some((h) => h.decode === 'full' && h.needsAlpha);
+    decodes.set('full', await decodeImage(bytes, { limits: resolved.limits, keepAlpha }));
   }
   if (needs.has('fast')) {
     const full = decodes.get('full');

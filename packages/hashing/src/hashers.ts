@@ -30,7 +30,7 @@ export interface HashValue {
 export interface Hasher {
   readonly signal: SignalType;
   readonly decode: DecodeNeed;
-  /** Needs 4-channel RGBA pixels (alpha kept). */
+  /** Reads the image's alpha channel: the full decode keeps it (RGBA), or gives RGB where there is none. */
   readonly needsAlpha?: boolean;
   compute(input: HasherInput): HashValue;
 }
