@@ -54,14 +54,14 @@ function opaqueRgba(rgb: Uint8Array): Uint8Array {
  * multiple of 1/256 below 766. Every partial sum is then a multiple of 1/256 below
  * 766 · pixels, which a double holds exactly up to 46 billion pixels (2^53 / 256 / 766): no
  * addition ever rounds, so the library's sums are the exact sums, and so are these. That frees
- * the work to be done in integers: each row's pixels summed per block column (weighted by
- * 16 · weightLeft), then added to the two block rows it touches (weighted by 16 · weightTop).
+ * the work to be done in integers: each row's pixels summed per block column (in plain runs,
+ * except the boundary columns split by 16 · weightLeft), then added to the two block rows the
+ * row touches (weighted by 16 · weightTop).
  *
  * Sizes that divide evenly into blocks go to the library's method 1, as the library does; RGB
  * ones are summed here (every weight 1 or 0: the same sums). `channels` 3: RGB, every pixel
- * opaque. Undefined where the
- * library would index past its grid (it then gives no usable hash either): the caller hands
- * those images to the library itself.
+ * opaque. Undefined where the library would index past its grid (it then gives no usable hash
+ * either): the caller hands those images to the library itself.
  */
 export function bmvbhash16(data: Uint8Array, width: number, height: number, channels: 3 | 4 = 4): string | undefined {
   const bits = BLOCKHASH_GRID;
