@@ -140,6 +140,36 @@ describe('inResultOrder', () => {
     );
   });
 
+  it('orders by id exactly as by bytes with ids past 65 536 (both radix digits in use)', () => {
+    const n = 300_000;
+    const records = new Uint8Array(n * 32);
+    const rand = prng(9);
+    for (let id = 0; id < n; id++) {
+      // The id big-endian first: the records ascend bytewise.
+      records[id * 32] = id >>> 24;
+      records[id * 32 + 1] = (id >>> 16) & 255;
+      records[id * 32 + 2] = (id >>> 8) & 255;
+      records[id * 32 + 3] = id & 255;
+      for (let b = 4; b < 32; b++) records[id * 32 + b] = Math.floor(rand() * 256);
+    }
+    const words = new Uint32Array(records.buffer);
+    const hits = new HitList();
+    // Added in neither id nor distance order, as a table search reports them.
+    for (let k = 0; k < 5000; k++) hits.add(Math.floor(rand() * n), Math.floor(rand() * 32));
+    const unique = new HitList();
+    const seen = new Set<number>();
+    for (let k = 0; k < hits.size; k++) {
+      if (seen.has(hits.ids[k])) continue;
+      seen.add(hits.ids[k]);
+      unique.add(hits.ids[k], hits.distances[k]);
+    }
+    const byBytes = inResultOrder(unique, words, 32, false);
+    const byId = inResultOrder(unique, words, 32, true);
+    expect(Array.from(byId.ids)).toEqual(Array.from(byBytes.ids));
+    expect(Array.from(byId.distances)).toEqual(Array.from(byBytes.distances));
+    for (let k = 0; k < unique.size; k += 97) expect(byId.hashAt(k)).toBe(byBytes.hashAt(k));
+  });
+
   it('a kept hash keeps a small chunk of text alive, not the hex of every hit', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;

@@ -53,6 +53,42 @@ function byDistance(distances: Int32Array, n: number): { order: Int32Array; star
 
 const RECORD_WORDS = RECORD_BYTES / 4;
 
+/** Radix of the id sort: two passes of 16 bits cover every id (below 2^32). */
+const RADIX = 1 << 16;
+
+/**
+ * One stable counting-sort pass of (id, distance) pairs on the 16 bits of id from `shift`:
+ * `counts` (RADIX + 1 entries) is scratch.
+ */
+function radixPass(
+  srcIds: Int32Array,
+  srcDistances: Int32Array,
+  n: number,
+  shift: number,
+  dstIds: Int32Array,
+  dstDistances: Int32Array,
+  counts: Int32Array,
+): void {
+  counts.fill(0);
+  for (let i = 0; i < n; i++) counts[((srcIds[i] >>> shift) & (RADIX - 1)) + 1]++;
+  for (let b = 1; b <= RADIX; b++) counts[b] += counts[b - 1];
+  for (let i = 0; i < n; i++) {
+    const at = counts[(srcIds[i] >>> shift) & (RADIX - 1)]++;
+    dstIds[at] = srcIds[i];
+    dstDistances[at] = srcDistances[i];
+  }
+}
+
+/** Where each distance's hits start in result order (distances 0–256), by a counting pass. */
+function distanceStarts(distances: Int32Array, n: number): Int32Array {
+  let maxDistance = 0;
+  for (let i = 0; i < n; i++) if (distances[i] > maxDistance) maxDistance = distances[i];
+  const starts = new Int32Array(maxDistance + 1);
+  for (let i = 0; i < n; i++) if (distances[i] < maxDistance) starts[distances[i] + 1]++;
+  for (let d = 1; d <= maxDistance; d++) starts[d] += starts[d - 1];
+  return starts;
+}
+
 /**
  * Hits whose hex is made in one native call. Each hash handed out is a substring sharing its
  * chunk's characters, and a string kept alive keeps its whole chunk: 16 hits (1 KB) bound what
@@ -90,8 +126,8 @@ export interface OrderedHits {
  * records as words. A toString('hex') per hit cost a sixth of a clustered r=31 query.
  *
  * `ascending`: the table's records ascend bytewise (HammingTable.recordsAscend), so ids order
- * the hits as their hashes do. Each distance's ids are then sorted as numbers and the records
- * read in that order, walking the table forwards. Otherwise the records are gathered (a
+ * the hits as their hashes do: they are sorted by id, read in one forward walk of the table
+ * and placed by distance. Otherwise the records are gathered (a
  * clustered query's lie all over the table), sorted on their bytes and gathered again in
  * order: a query near a blank image spent 55 of its 200 ms there.
  */
@@ -107,15 +143,24 @@ export function inResultOrder(
   const distances = new Int32Array(n);
   const ordered = scratchWords(n * RECORD_WORDS);
   if (ascending) {
-    const { order, starts } = byDistance(hits.distances, n);
+    // Hits sorted by id (two stable 16-bit radix passes), so the table is read in one forward
+    // walk; then a stable counting sort by distance places each hit, which keeps ids (so
+    // hashes) ascending within a distance. Sorting ids within each distance instead walked the
+    // table once per distance: 23 of a 156 000-hit query's 41 ms here, against 4 ms.
+    const byIdIds = new Int32Array(n);
+    const byIdDistances = new Int32Array(n);
+    const counts = new Int32Array(RADIX + 1);
+    radixPass(hits.ids, hits.distances, n, 0, ids, distances, counts);
+    radixPass(ids, distances, n, 16, byIdIds, byIdDistances, counts);
+    const next = distanceStarts(byIdDistances, n);
     for (let k = 0; k < n; k++) {
-      ids[k] = hits.ids[order[k]];
-      distances[k] = hits.distances[order[k]];
-    }
-    for (let d = 0; d + 1 < starts.length; d++) ids.subarray(starts[d], starts[d + 1]).sort();
-    for (let k = 0, o = 0; k < n; k++) {
-      const at = ids[k] * RECORD_WORDS;
-      for (let w = at; w < at + RECORD_WORDS; w++) ordered[o++] = tableWords[w];
+      const id = byIdIds[k];
+      const d = byIdDistances[k];
+      const place = next[d]++;
+      ids[place] = id;
+      distances[place] = d;
+      const at = id * RECORD_WORDS;
+      for (let w = 0, o = place * RECORD_WORDS; w < RECORD_WORDS; w++, o++) ordered[o] = tableWords[at + w];
     }
   } else {
     // The hits' records side by side, a word at a time, then again in result order.
