@@ -41,14 +41,23 @@ export function orderHits(
  */
 function byDistance(distances: Int32Array, n: number): { order: Int32Array; starts: Int32Array } {
   const order = new Int32Array(n);
+  const starts = distanceStarts(distances, n);
+  const next = starts.slice(0, starts.length - 1);
+  for (let i = 0; i < n; i++) order[next[distances[i]]++] = i;
+  return { order, starts };
+}
+
+/**
+ * Where each distance's hits start in ascending distance order: distance d's are positions
+ * starts[d] to starts[d + 1] (distances 0–256; one entry past the largest).
+ */
+function distanceStarts(distances: Int32Array, n: number): Int32Array {
   let maxDistance = 0;
   for (let i = 0; i < n; i++) if (distances[i] > maxDistance) maxDistance = distances[i];
   const starts = new Int32Array(maxDistance + 2);
   for (let i = 0; i < n; i++) starts[distances[i] + 1]++;
   for (let d = 1; d <= maxDistance + 1; d++) starts[d] += starts[d - 1];
-  const next = starts.slice(0, maxDistance + 1);
-  for (let i = 0; i < n; i++) order[next[distances[i]]++] = i;
-  return { order, starts };
+  return starts;
 }
 
 const RECORD_WORDS = RECORD_BYTES / 4;
@@ -77,16 +86,6 @@ function radixPass(
     dstIds[at] = srcIds[i];
     dstDistances[at] = srcDistances[i];
   }
-}
-
-/** Where each distance's hits start in result order (distances 0–256), by a counting pass. */
-function distanceStarts(distances: Int32Array, n: number): Int32Array {
-  let maxDistance = 0;
-  for (let i = 0; i < n; i++) if (distances[i] > maxDistance) maxDistance = distances[i];
-  const starts = new Int32Array(maxDistance + 1);
-  for (let i = 0; i < n; i++) if (distances[i] < maxDistance) starts[distances[i] + 1]++;
-  for (let d = 1; d <= maxDistance; d++) starts[d] += starts[d - 1];
-  return starts;
 }
 
 /**
