@@ -9,6 +9,7 @@ import { syntheticImage } from '@staydown/test';
 import sharp from 'sharp';
 import type { BenchContext, Figure, Ratio, Suite, SuiteResult } from '../harness.js';
 import { median } from '../harness.js';
+import { type ProbeRun, scalingProbe } from './scaling-probe.js';
 
 /**
  * Scanner throughput: images/s over a mixed synthetic corpus (small JPEG/PNG, 1024×768 and
@@ -39,6 +40,9 @@ interface Sizes {
   thumbnailsPerPass: number;
   /** PDQ hashes grouped into near-duplicate groups. */
   groupHashes: number;
+  /** The scaling probe (scaling-probe.ts): how long each loop is timed, and how many rounds. */
+  probeMs: number;
+  probeRounds: number;
 }
 
 const QUICK: Sizes = {
@@ -52,6 +56,8 @@ const QUICK: Sizes = {
   overheadPairs: 5,
   thumbnailsPerPass: 160,
   groupHashes: 10_000,
+  probeMs: 2000,
+  probeRounds: 1,
 };
 const FULL: Sizes = {
   indexSize: 1_000_000,
@@ -64,6 +70,8 @@ const FULL: Sizes = {
   overheadPairs: 7,
   thumbnailsPerPass: 640,
   groupHashes: 100_000,
+  probeMs: 8000,
+  probeRounds: 3,
 };
 
 interface Corpus {
@@ -414,6 +422,41 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
         value: (rates.get(cores) ?? Number.NaN) / one,
       });
     }
+    // The same decode → hash loop without the pool, as processes and as threads of one
+    // process: what two cores give this machine, to read the pool's ratio against.
+    const probe = await scalingProbe(corpus.files, sizes.probeMs, sizes.probeRounds, ctx.log);
+    const probeFigures: [string, ProbeRun][] = [
+      ['1 process', probe.oneProcess],
+      ['2 processes at once', probe.twoProcesses],
+      ['1 worker thread', probe.oneThread],
+      ['2 worker threads of one process', probe.twoThreads],
+    ];
+    for (const [label, run] of probeFigures) {
+      figures.push({
+        name: `inline loop without the pool, ${label} (mixed corpus)`,
+        value: run.rate,
+        unit: 'images/s',
+      });
+      figures.push({ name: `cores kept busy, inline loop without the pool, ${label}`, value: run.busy, unit: 'cores' });
+    }
+    ratios.push({ name: 'inline loop without the pool, 2 processes ÷ 1 (mixed corpus)', value: probe.processRatio });
+    ratios.push({
+      name: 'inline loop without the pool, 2 threads of one process ÷ 1 (mixed corpus)',
+      value: probe.threadRatio,
+    });
+    notes.push(
+      `scaling probe (read → hash loop, no pool, no matching): 2 processes ÷ 1 ${fmt(
+        probe.perRound.map((r) => r.processRatio),
+        2,
+      )} ` +
+        `(cores busy ${probe.oneProcess.busy.toFixed(2)} → ${probe.twoProcesses.busy.toFixed(2)}); ` +
+        `2 threads of one process ÷ 1 ${fmt(
+          probe.perRound.map((r) => r.threadRatio),
+          2,
+        )} ` +
+        `(cores busy ${probe.oneThread.busy.toFixed(2)} → ${probe.twoThreads.busy.toFixed(2)}). ` +
+        "Where threads fall short of processes, the pool cannot reach the processes' ratio: the loss is in sharing one process.",
+    );
 
     // Pool overhead: the CPU time of the whole process (every thread: process.cpuUsage is the
     // process's rusage) per image, for a 1-thread pool against an inline loop doing the same
