@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { median } from '../harness.js';
+import { runModuleChild } from './module-child.js';
 
 /**
  * What two cores give this machine's decode → hash loop without the pool, to read the pool's
@@ -67,22 +67,12 @@ interface ChildRun {
 }
 
 function child(files: readonly string[], threads: number, startAt: number, durationMs: number): Promise<ChildRun> {
-  const benchDir = new URL('../../', import.meta.url);
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--input-type=module', '-e', CHILD],
-      {
-        cwd: benchDir,
-        env: { ...process.env, STAYDOWN_BENCH_PROBE: JSON.stringify({ files, threads, startAt, durationMs }) },
-        maxBuffer: 1 << 20,
-      },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`scaling probe failed: ${error.message}\n${stderr}`));
-        else resolve(JSON.parse(stdout) as ChildRun);
-      },
-    );
-  });
+  return runModuleChild<ChildRun>(
+    CHILD,
+    'STAYDOWN_BENCH_PROBE',
+    { files, threads, startAt, durationMs },
+    'scaling probe',
+  );
 }
 
 /** Images/s of a run (summed over its loops) and the cores it kept busy (summed over processes). */

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { syntheticImage } from '@staydown/test';
 import sharp from 'sharp';
 import type { BenchContext, Figure, Ratio, Suite, SuiteResult } from '../harness.js';
 import { median } from '../harness.js';
+import { runModuleChild } from './module-child.js';
 import { type ProbeRun, scalingProbe } from './scaling-probe.js';
 
 /**
@@ -289,27 +289,15 @@ await index.close();
 process.stdout.write(JSON.stringify({ start, indexed, before, peak, rate, files: n }));
 `;
 
-function memoryRun(indexDir: string, files: readonly string[], count: number): Promise<MemoryRun> {
-  const benchDir = new URL('../../', import.meta.url);
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--input-type=module', '-e', MEMORY_CHILD],
-      {
-        cwd: benchDir,
-        env: { ...process.env, STAYDOWN_BENCH_MEMORY: JSON.stringify({ indexDir, files, count }) },
-        maxBuffer: 1 << 20,
-      },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`memory run failed: ${error.message}\n${stderr}`));
-        else {
-          const run = JSON.parse(stdout) as MemoryRun;
-          if (run.files !== count) reject(new Error(`memory run: ${run.files} results for ${count} files`));
-          else resolve(run);
-        }
-      },
-    );
-  });
+async function memoryRun(indexDir: string, files: readonly string[], count: number): Promise<MemoryRun> {
+  const run = await runModuleChild<MemoryRun>(
+    MEMORY_CHILD,
+    'STAYDOWN_BENCH_MEMORY',
+    { indexDir, files, count },
+    'memory run',
+  );
+  if (run.files !== count) throw new Error(`memory run: ${run.files} results for ${count} files`);
+  return run;
 }
 
 /** Random hashes where every fourth has a near copy: union-find over the index's search. */
@@ -444,6 +432,17 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
       name: 'inline loop without the pool, 2 threads of one process ÷ 1 (mixed corpus)',
       value: probe.threadRatio,
     });
+    // Cores kept busy hold steady where rates swing with the machine's speed from one window
+    // to the next: compare these with the pool's cores busy at 2 threads ÷ 1.
+    ratios.push({
+      name: 'cores kept busy, inline loop without the pool, 2 processes ÷ 1',
+      value: probe.twoProcesses.busy / probe.oneProcess.busy,
+    });
+    ratios.push({
+      name: 'cores kept busy, inline loop without the pool, 2 threads of one process ÷ 1',
+      value: probe.twoThreads.busy / probe.oneThread.busy,
+    });
+    ratios.push({ name: 'cores kept busy, pool, 2 threads ÷ 1', value: busyRatio });
     notes.push(
       `scaling probe (read → hash loop, no pool, no matching): 2 processes ÷ 1 ${fmt(
         probe.perRound.map((r) => r.processRatio),
