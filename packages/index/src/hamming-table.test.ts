@@ -207,7 +207,7 @@ describe('HammingTable: exactly the brute-force result set', () => {
     }
   });
 
-  it('scans only the popcount band of the dense block, exactly, whatever the query popcount', () => {
+  it('scans only the dense block cells and popcounts that can match, exactly, whatever the query popcount', () => {
     // A quarter of the records are sparse (blank-ish images of every density up to ~25%): the
     // heavy buckets of all-zero substrings put them, and only them, in the dense block.
     const count = 6000;

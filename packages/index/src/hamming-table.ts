@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { popcount32 } from '@staydown/core';
+import { DENSE_SORT_KEYS, DenseCells, denseSortKey } from './dense-cells.js';
 import { HitSet } from './hit-set.js';
 import { removeLeftovers } from './process-alive.js';
 import {
@@ -32,11 +34,13 @@ import {
  * HEAVY_BUCKET ids is also copied, once, into a contiguous dense block; probing skips heavy
  * buckets and, when it skipped any, the kernel scans the dense block instead (sequential
  * memory, a few ns per record) — a small scan rather than the whole list or a budget overrun.
- * A bitmap of dense-block membership keeps each record reported once.
+ * The block is ordered so that a query reads only the cells of it that can hold a match
+ * (dense-cells.ts). A bitmap of dense-block membership keeps each record reported once.
  *
  * Records, ids, offsets, the dense block and the scratch buffers live in one WebAssembly
  * memory so the kernels read them in place. Memory per record: 32 (record) + 3·m (ids, 4·m
- * above 16 M records) + the offsets (at most 48) + 36 per dense-block member. 118.7 bytes at
+ * above 16 M records) + the offsets (at most 48) + 36 per dense-block member (and about
+ * 24 bytes per dense-block cell, 150 KB at 10 M). 118.7 bytes at
  * 10 M clustered hashes (9.45 M distinct, 11 substrings of 23–24 bits covering 255 bits).
  */
 
@@ -141,8 +145,6 @@ export interface TableHeader {
   store?: number;
   /** Records in the dense block, and the bucket size above which probing skips a bucket. */
   dense: number;
-  /** Where each popcount's records start in the dense block (bits + 2 entries; empty when none). */
-  densePopStarts: number[];
   heavy: number;
   /** Bytes per id in the tables' id arrays (3 or 4). */
   idBytes: number;
@@ -155,8 +157,8 @@ export interface TableHeader {
   sha256?: string;
 }
 
-/** 003: the dense block is ordered by popcount. */
-const MAGIC = Buffer.from('SDMIH003', 'latin1');
+/** 004: the dense block is ordered by cell, then popcount (dense-cells.ts). */
+const MAGIC = Buffer.from('SDMIH004', 'latin1');
 const IO_CHUNK = 1 << 28;
 
 export class HammingTable {
@@ -177,13 +179,11 @@ export class HammingTable {
   /** Bytes per id in the per-table id arrays (3 up to 16 M records). */
   readonly idBytes: number;
   /**
-   * The dense block is ordered by popcount, and record i of popcount p sits at positions
-   * densePopStarts[p] ≤ i < densePopStarts[p + 1]. Since d(q, x) ≥ |popcount(q) − popcount(x)|
-   * (the triangle inequality through the all-zero hash), a query only scans the band of
-   * popcounts within maxDistance of its own — a fraction of the block on clustered lists,
-   * whose dense members are mostly low-entropy (blank, flat) images.
+   * The dense block's directory: a query scans only the cells, and within them the popcounts,
+   * that can hold a record within its distance (dense-cells.ts). Made from the block itself,
+   * when it is built or loaded.
    */
-  private densePopStarts: Uint32Array;
+  private cells: DenseCells | undefined;
 
   private constructor(
     bits: number,
@@ -193,9 +193,7 @@ export class HammingTable {
     idBytes: number,
     heavy = HEAVY_BUCKET,
     dense = 0,
-    densePopStarts: number[] = [],
   ) {
-    this.densePopStarts = Uint32Array.from(densePopStarts);
     this.bits = bits;
     this.idBytes = idBytes;
     this.heavy = heavy;
@@ -301,33 +299,25 @@ export class HammingTable {
     const denseRecords = new Uint8Array(this.memory.buffer, this.denseRecordsAt(), dense * RECORD_BYTES);
     const all = new Uint8Array(this.memory.buffer, this.recordsAt, this.count * RECORD_BYTES);
     const words = new Uint32Array(this.memory.buffer, this.bitmapAt, bitmapBytes(this.count) / 4);
-    // Counting sort of the members by popcount (ids ascending within one popcount).
+    // Counting sort of the members by cell, then popcount (ids ascending within one key).
     const recordWords = new Uint32Array(this.memory.buffer, this.recordsAt, this.count * 8);
-    const popOf = (i: number) => {
-      let c = 0;
-      for (let w = 0; w < 8; w++) c += popcount32(recordWords[i * 8 + w]);
-      return c;
-    };
-    const starts = new Uint32Array(this.bits + 2);
-    for (let i = 0; i < this.count; i++) if ((words[i >>> 5] & (1 << (i & 31))) !== 0) starts[popOf(i) + 1]++;
-    for (let p = 1; p < starts.length; p++) starts[p] += starts[p - 1];
-    this.densePopStarts = starts.slice();
+    const starts = new Uint32Array(DENSE_SORT_KEYS + 1);
+    for (let i = 0; i < this.count; i++) {
+      if ((words[i >>> 5] & (1 << (i & 31))) !== 0) starts[denseSortKey(recordWords, i * 8) + 1]++;
+    }
+    for (let k = 1; k < starts.length; k++) starts[k] += starts[k - 1];
     for (let i = 0; i < this.count; i++) {
       if ((words[i >>> 5] & (1 << (i & 31))) === 0) continue;
-      const at = starts[popOf(i)]++;
+      const at = starts[denseSortKey(recordWords, i * 8)]++;
       denseIds[at] = i;
       denseRecords.set(all.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES), at * RECORD_BYTES);
     }
+    this.cells = DenseCells.of(this.denseWords(), dense);
   }
 
-  /** The dense-block positions [from, to) whose popcounts lie within maxDistance of the query's. */
-  private denseBand(qwords: Uint32Array, maxDistance: number): [number, number] {
-    if (this.dense === 0) return [0, 0];
-    let pop = 0;
-    for (let w = 0; w < 8; w++) pop += popcount32(qwords[w]);
-    const lo = Math.max(0, pop - maxDistance);
-    const hi = Math.min(this.bits, pop + maxDistance);
-    return [this.densePopStarts[lo], this.densePopStarts[hi + 1]];
+  /** The dense block's records as words (a fresh view: the memory may have grown). */
+  private denseWords(): Uint32Array {
+    return new Uint32Array(this.memory.buffer, this.denseRecordsAt(), this.dense * 8);
   }
 
   /**
@@ -627,8 +617,13 @@ export class HammingTable {
     }
     if (!overflow && nKeys > 0) flush();
     if (overflow) return false;
-    const [bandFrom, bandTo] = this.denseBand(qwords, maxDistance);
-    if (heavyIds * COST.verify <= (bandTo - bandFrom) * COST.scan) {
+    // Which of the dense block a scan would read, worked out only when walking the heavy
+    // buckets would cost more than working it out.
+    const plan =
+      this.cells && heavyIds * COST.verify > this.cells.planCost
+        ? this.cells.ranges(this.denseWords(), qwords, maxDistance)
+        : undefined;
+    if (plan === undefined || heavyIds * COST.verify <= plan.records * COST.scan) {
       // Few heavy ids: walking those buckets costs less than scanning the dense block.
       for (let h = 0; h < heavyKeys.length; h += 2) {
         keys[0] = heavyKeys[h];
@@ -653,15 +648,19 @@ export class HammingTable {
       for (let h = 0; h < found.size; h++) onHit(ids[h], distances[h]);
       return true;
     }
-    // Many heavy ids: all their records are in the dense block, whose popcount band is
-    // scanned. Records found in light buckets that the block also holds are left to the scan.
+    // Many heavy ids: all their records are in the dense block, whose cells that can hold a
+    // match are scanned. Records found in light buckets that the block also holds are left to
+    // the scan.
     if (this.dense * 2 > this.count) return false;
     const denseIds = new Uint32Array(this.memory.buffer, this.denseIdsAt(), this.dense);
     const base = this.denseRecordsAt();
-    for (let start = bandFrom; start < bandTo; start += OUT_CAP) {
-      const n = Math.min(OUT_CAP, bandTo - start);
-      const hits = this.kernel.scan(QUERY_AT, base + start * RECORD_BYTES, n, maxDistance, OUT_AT);
-      for (let h = 0; h < hits; h++) onHit(denseIds[start + out[2 * h]], out[2 * h + 1]);
+    const cellRanges = plan.ranges;
+    for (let r = 0; r < cellRanges.length; r += 2) {
+      for (let start = cellRanges[r]; start < cellRanges[r + 1]; start += OUT_CAP) {
+        const n = Math.min(OUT_CAP, cellRanges[r + 1] - start);
+        const hits = this.kernel.scan(QUERY_AT, base + start * RECORD_BYTES, n, maxDistance, OUT_AT);
+        for (let h = 0; h < hits; h++) onHit(denseIds[start + out[2 * h]], out[2 * h + 1]);
+      }
     }
     const bitmap = new Uint32Array(this.memory.buffer, this.bitmapAt, bitmapBytes(this.count) / 4);
     const { ids, distances } = found;
@@ -690,7 +689,6 @@ export class HammingTable {
       signal: tag.signal,
       store: tag.store,
       dense: this.dense,
-      densePopStarts: [...this.densePopStarts],
       heavy: this.heavy,
       idBytes: this.idBytes,
       extraBytes: extra?.byteLength ?? 0,
@@ -737,10 +735,6 @@ export class HammingTable {
       if (!Number.isInteger(header.count) || !Array.isArray(header.lengths)) return undefined;
       if (!Number.isInteger(header.dense) || !Number.isInteger(header.heavy)) return undefined;
       if (header.dense < 0 || header.dense > header.count || header.heavy < 1) return undefined;
-      const starts = header.densePopStarts;
-      if (!Array.isArray(starts)) return undefined;
-      if (header.dense > 0 && (starts.length !== header.bits + 2 || starts.at(-1) !== header.dense)) return undefined;
-      if (starts.some((v, i) => !Number.isInteger(v) || v < 0 || (i > 0 && v < starts[i - 1]))) return undefined;
       if (header.idBytes !== 3 && header.idBytes !== 4) return undefined;
       if (header.idBytes === 3 && header.count > 1 << 24) return undefined;
       header.extraBytes ??= 0;
@@ -760,7 +754,7 @@ export class HammingTable {
     const head = HammingTable.readHeader(path);
     if (!head) return undefined;
     const { header, dataAt } = head;
-    const { count, lengths, bits, dense, heavy, idBytes, densePopStarts } = header;
+    const { count, lengths, bits, dense, heavy, idBytes } = header;
     if (lengths.some((len) => !Number.isInteger(len) || len < 1 || len > MAX_SUBSTRING_BITS)) return undefined;
     if (lengths.reduce((t, len) => t + len, 0) > bits) return undefined;
     const bodyBytes = HammingTable.bodyBytes(count, lengths, idBytes, dense);
@@ -779,7 +773,12 @@ export class HammingTable {
     // A damaged file of the right size would give wrong answers (or read out of bounds): the
     // owner rebuilds from the store instead. Snapshots written before the digest existed too.
     if (header.sha256 !== snapshotDigest(body, extra)) return undefined;
-    const table = new HammingTable(bits, count, lengths, memory, idBytes, heavy, dense, densePopStarts);
+    const table = new HammingTable(bits, count, lengths, memory, idBytes, heavy, dense);
+    if (dense > 0) {
+      // The directory is made from the block; a block out of its order is a foreign layout.
+      table.cells = DenseCells.of(table.denseWords(), dense);
+      if (!table.cells) return undefined;
+    }
     return { table, header, extra };
   }
 }
@@ -902,12 +901,6 @@ function idMask(idBytes: number): number {
 
 function bitmapBytes(count: number): number {
   return Math.ceil(count / 32) * 4;
-}
-
-function popcount32(v: number): number {
-  let x = v - ((v >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 function align8(n: number): number {

@@ -1,0 +1,186 @@
+/**
+ * The dense block's order and directory: which of its records a query must scan.
+ *
+ * A dense-block member is a record of a heavy bucket: a low-entropy hash (a blank or flat
+ * image: some 32-bit words near zero, others random) or a near-duplicate of a much-reposted
+ * one. Each record falls in a cell named by its eight words' popcounts, each in one of three
+ * levels (below 4, below 12, 12 and over); the block is ordered by cell, then by popcount.
+ * For a query q and a record x,
+ *
+ *   d(q, x) = Σ_w popcount(q_w ⊕ x_w) ≥ Σ_w |popcount(q_w) − popcount(x_w)|,
+ *
+ * so a cell whose members' word popcounts lie in [lo_w, hi_w] holds nothing within r of q
+ * when Σ_w dist(popcount(q_w), [lo_w, hi_w]) > r, and inside a cell only the records whose
+ * popcount is within r of q's can match (d ≥ |popcount(q) − popcount(x)|). Both bounds are
+ * exact: a skipped record is one a brute-force scan would reject too.
+ *
+ * On the clustered 10 M benchmark list (832 000 dense records in 6 315 cells), the queries
+ * that scan the block read 73 000 records at r=16 and 306 000 at r=31, where the popcount
+ * band alone (the block ordered by popcount) read 301 000 and 483 000.
+ */
+
+import { popcount32 } from '@staydown/core';
+
+const WORDS = 8;
+/** Word popcounts below LOW are level 0 (near-zero words), below HIGH level 1, others 2. */
+const LOW = 4;
+const HIGH = 12;
+const LEVELS = 3;
+/** Distinct cells: LEVELS^WORDS. */
+export const CELL_KEYS = LEVELS ** WORDS;
+/** Popcounts of a 256-bit record: 0–256. */
+const POPCOUNTS = 257;
+/** The block's sort key (cell, then popcount) takes values below this. */
+export const DENSE_SORT_KEYS = CELL_KEYS * POPCOUNTS;
+/** Cells of at most this many records are scanned whole: a binary search costs about as much. */
+const BAND_SEARCH_MIN = 64;
+/** Ranges closer than this are scanned as one: a kernel call costs about this many records. */
+const MERGE_GAP = 32;
+
+function levelOf(pop: number): number {
+  return pop < LOW ? 0 : pop < HIGH ? 1 : 2;
+}
+
+function cellOf(words: Uint32Array, at: number): number {
+  let key = 0;
+  for (let w = 0; w < WORDS; w++) key = key * LEVELS + levelOf(popcount32(words[at + w]));
+  return key;
+}
+
+function popcountOf(words: Uint32Array, at: number): number {
+  let pop = 0;
+  for (let w = 0; w < WORDS; w++) pop += popcount32(words[at + w]);
+  return pop;
+}
+
+/** The dense-block sort key of the record at `words[at..at+8)`: its cell, then its popcount. */
+export function denseSortKey(words: Uint32Array, at: number): number {
+  return cellOf(words, at) * POPCOUNTS + popcountOf(words, at);
+}
+
+/** Positions [from, to) of the dense block, in pairs, and how many records they cover. */
+export interface DenseRanges {
+  ranges: number[];
+  records: number;
+}
+
+export class DenseCells {
+  /** Cell c's records are positions starts[c] ≤ i < starts[c + 1] of the block. */
+  private readonly starts: Uint32Array;
+  /** Per cell and word, the least and greatest popcount of its members' word. */
+  private readonly lo: Uint8Array;
+  private readonly hi: Uint8Array;
+  /** Per cell, the least and greatest popcount of its members. */
+  private readonly popLo: Uint16Array;
+  private readonly popHi: Uint16Array;
+  /** Query word popcounts, reused. */
+  private readonly queryPops = new Int32Array(WORDS);
+
+  private constructor(words: Uint32Array, starts: number[]) {
+    const cells = starts.length - 1;
+    this.starts = Uint32Array.from(starts);
+    this.lo = new Uint8Array(cells * WORDS).fill(255);
+    this.hi = new Uint8Array(cells * WORDS);
+    this.popLo = new Uint16Array(cells).fill(65535);
+    this.popHi = new Uint16Array(cells);
+    for (let c = 0; c < cells; c++) {
+      for (let i = starts[c]; i < starts[c + 1]; i++) {
+        let pop = 0;
+        for (let w = 0; w < WORDS; w++) {
+          const p = popcount32(words[i * WORDS + w]);
+          pop += p;
+          if (p < this.lo[c * WORDS + w]) this.lo[c * WORDS + w] = p;
+          if (p > this.hi[c * WORDS + w]) this.hi[c * WORDS + w] = p;
+        }
+        if (pop < this.popLo[c]) this.popLo[c] = pop;
+        if (pop > this.popHi[c]) this.popHi[c] = pop;
+      }
+    }
+  }
+
+  /**
+   * The directory of a block of `count` records (`words`, 8 per record) already in
+   * denseSortKey order; undefined when it is not in that order (a snapshot of another layout).
+   */
+  static of(words: Uint32Array, count: number): DenseCells | undefined {
+    const starts: number[] = [];
+    let previousCell = -1;
+    let previousKey = -1;
+    for (let i = 0; i < count; i++) {
+      const key = denseSortKey(words, i * WORDS);
+      if (key < previousKey) return undefined;
+      previousKey = key;
+      const cell = Math.floor(key / POPCOUNTS);
+      if (cell !== previousCell) starts.push(i);
+      previousCell = cell;
+    }
+    starts.push(count);
+    return new DenseCells(words, starts);
+  }
+
+  get cellCount(): number {
+    return this.starts.length - 1;
+  }
+
+  /** Rough cost of ranges() in ns (about 10 per cell): below it, walking heavy buckets wins outright. */
+  get planCost(): number {
+    return this.cellCount * 10;
+  }
+
+  /**
+   * The positions a query must scan for records within maxDistance: every cell whose bounds
+   * allow one, narrowed to the popcount band in cells large enough to search. `words` is the
+   * block this directory was made of (a view made now: its memory may have grown since).
+   */
+  ranges(words: Uint32Array, qwords: Uint32Array, maxDistance: number): DenseRanges {
+    const pops = this.queryPops;
+    let qpop = 0;
+    for (let w = 0; w < WORDS; w++) {
+      pops[w] = popcount32(qwords[w]);
+      qpop += pops[w];
+    }
+    const bandLo = qpop - maxDistance;
+    const bandHi = qpop + maxDistance;
+    const { lo, hi, popLo, popHi, starts } = this;
+    const ranges: number[] = [];
+    let records = 0;
+    const cells = this.cellCount;
+    for (let c = 0; c < cells; c++) {
+      if (popHi[c] < bandLo || popLo[c] > bandHi) continue;
+      let bound = 0;
+      for (let w = 0, at = c * WORDS; w < WORDS && bound <= maxDistance; w++, at++) {
+        const p = pops[w];
+        bound += p < lo[at] ? lo[at] - p : p > hi[at] ? p - hi[at] : 0;
+      }
+      if (bound > maxDistance) continue;
+      let from = starts[c];
+      let to = starts[c + 1];
+      if (to - from > BAND_SEARCH_MIN) {
+        if (popLo[c] < bandLo) from = firstWithPopcount(words, from, to, bandLo);
+        if (popHi[c] > bandHi) to = firstWithPopcount(words, from, to, bandHi + 1);
+      }
+      if (from >= to) continue;
+      records += to - from;
+      const last = ranges.length - 1;
+      if (last > 0 && from - ranges[last] <= MERGE_GAP) {
+        records += from - ranges[last];
+        ranges[last] = to;
+      } else {
+        ranges.push(from, to);
+      }
+    }
+    return { ranges, records };
+  }
+}
+
+/** The first position in [from, to) of one cell whose popcount is at least `pop` (or `to`). */
+function firstWithPopcount(words: Uint32Array, from: number, to: number, pop: number): number {
+  let a = from;
+  let b = to;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (popcountOf(words, mid * WORDS) < pop) a = mid + 1;
+    else b = mid;
+  }
+  return a;
+}
