@@ -76,46 +76,65 @@ export class DenseCells {
   /** Query word popcounts, reused. */
   private readonly queryPops = new Int32Array(WORDS);
 
-  private constructor(words: Uint32Array, starts: number[]) {
-    const cells = starts.length - 1;
-    this.starts = Uint32Array.from(starts);
-    this.lo = new Uint8Array(cells * WORDS).fill(255);
-    this.hi = new Uint8Array(cells * WORDS);
-    this.popLo = new Uint16Array(cells).fill(65535);
-    this.popHi = new Uint16Array(cells);
-    for (let c = 0; c < cells; c++) {
-      for (let i = starts[c]; i < starts[c + 1]; i++) {
-        let pop = 0;
-        for (let w = 0; w < WORDS; w++) {
-          const p = popcount32(words[i * WORDS + w]);
-          pop += p;
-          if (p < this.lo[c * WORDS + w]) this.lo[c * WORDS + w] = p;
-          if (p > this.hi[c * WORDS + w]) this.hi[c * WORDS + w] = p;
-        }
-        if (pop < this.popLo[c]) this.popLo[c] = pop;
-        if (pop > this.popHi[c]) this.popHi[c] = pop;
-      }
-    }
+  private constructor(starts: Uint32Array, lo: Uint8Array, hi: Uint8Array, popLo: Uint16Array, popHi: Uint16Array) {
+    this.starts = starts;
+    this.lo = lo;
+    this.hi = hi;
+    this.popLo = popLo;
+    this.popHi = popHi;
   }
 
   /**
    * The directory of a block of `count` records (`words`, 8 per record) already in
-   * denseSortKey order; undefined when it is not in that order (a snapshot of another layout).
+   * denseSortKey order, in one pass over it; undefined when it is not in that order (a
+   * snapshot of another layout).
    */
   static of(words: Uint32Array, count: number): DenseCells | undefined {
-    const starts: number[] = [];
+    // Cells are distinct keys, so there are at most this many.
+    const most = Math.min(count, CELL_KEYS);
+    const starts = new Uint32Array(most + 1);
+    const lo = new Uint8Array(most * WORDS);
+    const hi = new Uint8Array(most * WORDS);
+    const popLo = new Uint16Array(most);
+    const popHi = new Uint16Array(most);
+    const pops = new Int32Array(WORDS);
+    let cells = 0;
     let previousCell = -1;
-    let previousKey = -1;
+    let previousPop = -1;
     for (let i = 0; i < count; i++) {
-      const key = denseSortKey(words, i * WORDS);
-      if (key < previousKey) return undefined;
-      previousKey = key;
-      const cell = Math.floor(key / POPCOUNTS);
-      if (cell !== previousCell) starts.push(i);
+      let cell = 0;
+      let pop = 0;
+      for (let w = 0; w < WORDS; w++) {
+        const p = popcount32(words[i * WORDS + w]);
+        pops[w] = p;
+        pop += p;
+        cell = cell * LEVELS + levelOf(p);
+      }
+      if (cell < previousCell || (cell === previousCell && pop < previousPop)) return undefined;
+      if (cell !== previousCell) {
+        starts[cells] = i;
+        lo.fill(255, cells * WORDS, (cells + 1) * WORDS);
+        popLo[cells] = pop;
+        cells++;
+      }
+      const c = cells - 1;
+      for (let w = 0, at = c * WORDS; w < WORDS; w++, at++) {
+        if (pops[w] < lo[at]) lo[at] = pops[w];
+        if (pops[w] > hi[at]) hi[at] = pops[w];
+      }
+      // Popcounts ascend within a cell: the first is the least, the last the greatest.
+      popHi[c] = pop;
       previousCell = cell;
+      previousPop = pop;
     }
-    starts.push(count);
-    return new DenseCells(words, starts);
+    starts[cells] = count;
+    return new DenseCells(
+      starts.slice(0, cells + 1),
+      lo.slice(0, cells * WORDS),
+      hi.slice(0, cells * WORDS),
+      popLo.slice(0, cells),
+      popHi.slice(0, cells),
+    );
   }
 
   get cellCount(): number {
