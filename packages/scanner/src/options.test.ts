@@ -8,6 +8,9 @@ describe('resolveScannerOptions', () => {
       { idleTimeoutMs: Number.MAX_SAFE_INTEGER },
       { threads: maxThreads() + 1 },
       { threads: 0 },
+      { imagesPerThread: 0 },
+      { imagesPerThread: 9 },
+      { imagesPerThread: 1.5 },
     ]) {
       expect(() => resolveScannerOptions(options), JSON.stringify(options)).toThrow(
         expect.objectContaining({ code: 'INVALID_OPTION' }),
@@ -17,5 +20,10 @@ describe('resolveScannerOptions', () => {
       taskTimeoutMs: 2 ** 31 - 1,
       threads: maxThreads(),
     });
+  });
+
+  it('keeps one image in hand per thread (one core) unless told otherwise', () => {
+    expect(resolveScannerOptions().imagesPerThread).toBe(1);
+    expect(resolveScannerOptions({ imagesPerThread: 2 }).imagesPerThread).toBe(2);
   });
 });

@@ -13,6 +13,15 @@ export interface ScannerOptions {
    * the work. A file at least `maxBytes` long goes alone. Defaults: 16 items, 2 MiB.
    */
   batch?: { maxItems?: number; maxBytes?: number };
+  /**
+   * Images a thread has in hand at once. With 2, one decodes (libvips, a thread of its own)
+   * while the other is hashed (JavaScript), within a pixel budget (two large photos never
+   * decode side by side), so a core does not idle at the hand-overs between them: on the 2-core
+   * VM, 2 threads kept 1.93–1.95 cores busy instead of 1.77–1.80 and scanned the mixed corpus
+   * 10–20 % faster. A thread then keeps up to about 1.4 cores busy, so `threads` no longer
+   * bounds the cores a scan uses. Default 1 (a thread uses one core); at most 8.
+   */
+  imagesPerThread?: number;
   /** Tasks queued or running per thread before reading pauses. Default 2 (one running, one waiting). */
   tasksPerThread?: number;
   /** Finished results held for a consumer that is not pulling before reading pauses. Default 256. */
@@ -53,6 +62,7 @@ export interface ResolvedScannerOptions {
   hash: HashOptions;
   batchMaxItems: number;
   batchMaxBytes: number;
+  imagesPerThread: number;
   tasksPerThread: number;
   maxBufferedResults: number;
   maxFileBytes: number;
@@ -91,6 +101,7 @@ export function resolveScannerOptions(options: ScannerOptions = {}): ResolvedSca
     hash,
     batchMaxItems: positiveInt('batch.maxItems', options.batch?.maxItems, 16),
     batchMaxBytes: positiveInt('batch.maxBytes', options.batch?.maxBytes, 2 * 2 ** 20),
+    imagesPerThread: positiveInt('imagesPerThread', options.imagesPerThread, 1, 8),
     tasksPerThread: positiveInt('tasksPerThread', options.tasksPerThread, 2),
     maxBufferedResults: positiveInt('maxBufferedResults', options.maxBufferedResults, 256),
     maxFileBytes: positiveInt(

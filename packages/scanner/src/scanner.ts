@@ -50,6 +50,7 @@ export class Scanner {
     const workerData: WorkerConfig = {
       hash: this.options.hash,
       maxFileBytes: this.options.maxFileBytes,
+      imagesPerThread: this.options.imagesPerThread,
       faultInjection: this.options.faultInjection,
     };
     this.#pool = new Piscina<WorkerTask, WorkerOutcome[]>({

@@ -65,6 +65,8 @@ export interface WorkerConfig {
   hash: HashOptions;
   /** Files larger than this are refused before they are read. */
   maxFileBytes: number;
+  /** Images in hand at once (ScannerOptions.imagesPerThread). */
+  imagesPerThread: number;
   faultInjection?: FaultInjection;
 }
 

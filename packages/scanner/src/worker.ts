@@ -6,17 +6,17 @@
 
 import { parentPort, threadId } from 'node:worker_threads';
 import { toStaydownError } from '@staydown/core';
-import { hashImage } from '@staydown/hashing';
 import { workerData } from 'piscina';
 import sharp from 'sharp';
+import { type Admit, hashImageInLane, inLanes } from './lanes.js';
 import { readFileBounded } from './read-file.js';
 import { THREAD_LOADED, type ThreadLoaded, type WorkerConfig, type WorkerOutcome, type WorkerTask } from './types.js';
 
 const config = workerData as WorkerConfig;
 
-// The pool decides parallelism: one libvips thread per pool thread, so N threads use N cores.
-// libvips' default (a thread per core inside every decode) made a 1-thread scan already use
-// both cores and a 2-thread scan oversubscribe them, which hid the pool's scaling.
+// The pool decides parallelism: one libvips thread per decode, and `imagesPerThread` images in
+// hand per pool thread (lanes.ts). libvips' default (a thread per core inside every decode)
+// made a 1-thread scan already use both cores and a 2-thread scan oversubscribe them.
 sharp.concurrency(1);
 const prefix = (text: string | undefined) => (text === undefined ? undefined : Buffer.from(text, 'ascii'));
 const exitPrefix = prefix(config.faultInjection?.exitOnPrefix);
@@ -42,25 +42,24 @@ function startsWith(bytes: Uint8Array, prefix: Buffer): boolean {
 
 export default async function hashBatch(task: WorkerTask): Promise<WorkerOutcome[]> {
   task.startedAt[0] = Date.now();
-  const outcomes: WorkerOutcome[] = [];
-  for (const item of task.items) {
-    const { key } = item;
-    let bytes: Uint8Array;
-    try {
-      bytes = 'file' in item ? readFileBounded(item.file, config.maxFileBytes) : item.bytes;
-    } catch (error) {
-      outcomes.push({ key, error: toStaydownError(error, 'READ_FAILED').toJSON() });
-      continue;
-    }
-    // Test-only: simulates a native decoder crash, which ends this thread and everything on it.
-    if (exitPrefix && startsWith(bytes, exitPrefix)) process.exit(70);
-    if (hangPrefix && startsWith(bytes, hangPrefix)) spinForever();
-    try {
-      const hashes = await hashImage(bytes, config.hash);
-      outcomes.push('file' in item ? { key, hashes, size: bytes.byteLength } : { key, hashes });
-    } catch (error) {
-      outcomes.push({ key, error: toStaydownError(error, 'DECODE_FAILED').toJSON() });
-    }
+  return inLanes(task.items, hashItem, config.imagesPerThread);
+}
+
+async function hashItem(item: WorkerTask['items'][number], admit: Admit | undefined): Promise<WorkerOutcome> {
+  const { key } = item;
+  let bytes: Uint8Array;
+  try {
+    bytes = 'file' in item ? readFileBounded(item.file, config.maxFileBytes) : item.bytes;
+  } catch (error) {
+    return { key, error: toStaydownError(error, 'READ_FAILED').toJSON() };
   }
-  return outcomes;
+  // Test-only: simulates a native decoder crash, which ends this thread and everything on it.
+  if (exitPrefix && startsWith(bytes, exitPrefix)) process.exit(70);
+  if (hangPrefix && startsWith(bytes, hangPrefix)) spinForever();
+  try {
+    const hashes = await hashImageInLane(bytes, admit, config.hash);
+    return 'file' in item ? { key, hashes, size: bytes.byteLength } : { key, hashes };
+  } catch (error) {
+    return { key, error: toStaydownError(error, 'DECODE_FAILED').toJSON() };
+  }
 }

@@ -91,6 +91,19 @@ describe('scanner over files', () => {
     expect(again.get(path.join(dir, 'crash.jpg'))?.error?.code).toBe('WORKER_CRASHED');
   });
 
+  it('hashes the same with two images in hand per thread as with one (imagesPerThread)', async () => {
+    const twoInHand = createScanner({ threads: 1, imagesPerThread: 2 });
+    try {
+      const paired = byId(await collect(twoInHand.scanPaths(dir)));
+      const oneByOne = byId(await collect(scanner.scanPaths(good)));
+      for (const file of good) expect(paired.get(file)?.hashes, file).toEqual(oneByOne.get(file)?.hashes);
+      expect(paired.get(path.join(dir, 'truncated.jpg'))?.error?.code).toBe('DECODE_FAILED');
+      expect(paired.size).toBe(good.length + 5);
+    } finally {
+      await twoInHand.close();
+    }
+  });
+
   it('hashes a file whose name is not valid UTF-8 (it cannot slip past matching)', async () => {
     const odd = mkdtempSync(path.join(os.tmpdir(), 'staydown-scan-names-'));
     try {
