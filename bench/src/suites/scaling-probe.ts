@@ -3,7 +3,8 @@ import { runModuleChild } from './module-child.js';
 
 /**
  * What two cores give this machine's decode → hash loop without the pool, to read the pool's
- * 2 threads ÷ 1 thread against: the same loop (read a file, hashImage, next) run
+ * 2 threads ÷ 1 thread against: the pool threads' own loop (batches of 16 files, each read and
+ * hashed with the scanner's default images in hand: lanes.ts) run
  *   - in one process on its main thread, then in two such processes at once, and
  *   - in one process on one worker thread, then on two worker threads of one process.
  * No piscina, no matching, no queues: if two threads of one process fall short of two
@@ -14,17 +15,23 @@ import { runModuleChild } from './module-child.js';
 /** One loop, written to run both on a process's main thread and as a worker's eval'd script. */
 const LOOP = `async ({ files, startAt, durationMs }) => {
   const { readFileSync } = await import('node:fs');
-  const { hashImage } = await import('@staydown/hashing');
+  const { hashImageInLane, inLanes, resolveScannerOptions } = await import('@staydown/scanner');
+  const inHand = resolveScannerOptions().imagesPerThread;
   const sharp = (await import('sharp')).default;
   sharp.concurrency(1);
-  for (const file of files.slice(0, 24)) await hashImage(readFileSync(file));
+  const hashAll = async (list) => {
+    for (let from = 0; from < list.length; from += 16) {
+      await inLanes(list.slice(from, from + 16), (file, admit) => hashImageInLane(readFileSync(file), admit), inHand);
+    }
+  };
+  await hashAll(files.slice(0, 24));
   while (Date.now() < startAt) await new Promise((resolve) => setTimeout(resolve, 2));
   const started = performance.now();
   let images = 0;
   // Whole passes over the files only: they differ a hundredfold in cost, and a run cut off
   // mid-pass would be rated by where it stopped.
   while (performance.now() - started < durationMs) {
-    for (const file of files) await hashImage(readFileSync(file));
+    await hashAll(files);
     images += files.length;
   }
   return images / ((performance.now() - started) / 1000);

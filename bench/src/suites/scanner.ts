@@ -1,9 +1,16 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hashImage } from '@staydown/hashing';
 import { type HashIndex, openIndex } from '@staydown/index';
-import { type BatchSearcher, createScanner, groupNearDuplicates, matchBatch } from '@staydown/scanner';
+import {
+  type BatchSearcher,
+  createScanner,
+  groupNearDuplicates,
+  hashImageInLane,
+  inLanes,
+  matchBatch,
+  resolveScannerOptions,
+} from '@staydown/scanner';
 import { syntheticImage } from '@staydown/test';
 import sharp from 'sharp';
 import type { BenchContext, Figure, Ratio, Suite, SuiteResult } from '../harness.js';
@@ -197,8 +204,13 @@ type Scanner = ReturnType<typeof createScanner>;
 /** Images hashed per thread before timing, so JIT compilation is not in the timed passes. */
 const WARM_IMAGES = 32;
 
-async function warmScanner(threads: number, index: BatchSearcher, files: readonly string[]): Promise<Scanner> {
-  const scanner = createScanner({ threads, index });
+async function warmScanner(
+  threads: number,
+  index: BatchSearcher,
+  files: readonly string[],
+  imagesPerThread?: number,
+): Promise<Scanner> {
+  const scanner = createScanner({ threads, index, imagesPerThread });
   // Threads start, load sharp and compile the hashing code before anything is timed (the
   // inline loop is warmed alike).
   for await (const _ of scanner.scanPaths(files.slice(0, WARM_IMAGES * threads))) {
@@ -218,26 +230,23 @@ function scanPass(scanner: Scanner, files: readonly string[], folder?: string): 
   });
 }
 
-/** Images matched per index call in the inline loop: the scanner's default batch size. */
-const INLINE_MATCH_BATCH = 16;
+/** Images per batch in the inline loop, and in hand at once: the scanner's defaults. */
+const INLINE_BATCH = 16;
+const IMAGES_IN_HAND = resolveScannerOptions().imagesPerThread;
 
 /**
- * The same work as a 1-thread scan with no pool, one file after another on this thread: read
- * (synchronously, as a pool thread does), hash, and match in batches of the scanner's default
- * size, so the comparison isolates what the pool costs (threads, messages, queues), not the
- * saving from batched matching.
+ * The same work as a 1-thread scan with no pool, on this thread: batches of the scanner's
+ * default size, each read (synchronously, as a pool thread does) and hashed with the pool
+ * threads' own loop (imagesPerThread in hand, lanes.ts) and matched in one call, so the comparison
+ * isolates what the pool costs (threads, messages, queues), not what batching or the lanes save.
  */
 function inlinePass(files: readonly string[], index: BatchSearcher): Promise<Pass> {
   return timed(files.length, async () => {
-    let pending: Awaited<ReturnType<typeof hashImage>>[] = [];
-    for (const file of files) {
-      pending.push(await hashImage(readFileSync(file)));
-      if (pending.length === INLINE_MATCH_BATCH) {
-        matchBatch(index, pending);
-        pending = [];
-      }
+    for (let from = 0; from < files.length; from += INLINE_BATCH) {
+      const batch = files.slice(from, from + INLINE_BATCH);
+      const hashes = await inLanes(batch, (file, admit) => hashImageInLane(readFileSync(file), admit), IMAGES_IN_HAND);
+      matchBatch(index, hashes);
     }
-    if (pending.length > 0) matchBatch(index, pending);
   });
 }
 
@@ -338,18 +347,22 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
   const rssAfterIndex = process.memoryUsage.rss();
   try {
     // Every thread count is timed in each round, the order rotating between rounds, so a change
-    // in the machine's load falls on all of them alike.
+    // in the machine's load falls on all of them alike. With them, 2 threads holding two images
+    // each (imagesPerThread 2, not the default): what decoding one while hashing the other gains.
     const threadCounts = [...new Set([1, 2, cores])];
+    const PAIRED = -2;
+    const runKeys = [...threadCounts, PAIRED];
     const scanners = new Map<number, Scanner>();
-    const passes = new Map<number, Pass[]>(threadCounts.map((t) => [t, []]));
+    const passes = new Map<number, Pass[]>(runKeys.map((t) => [t, []]));
     const stream = Array.from({ length: sizes.repeat }, () => corpus.files).flat();
     try {
       for (const threads of threadCounts) scanners.set(threads, await warmScanner(threads, index, corpus.files));
+      scanners.set(PAIRED, await warmScanner(2, index, corpus.files, 2));
       for (let p = 0; p < sizes.passes; p++) {
-        for (let k = 0; k < threadCounts.length; k++) {
-          const threads = threadCounts[(p + k) % threadCounts.length];
-          const scanner = scanners.get(threads) as Scanner;
-          passes.get(threads)?.push(await scanPass(scanner, stream));
+        for (let k = 0; k < runKeys.length; k++) {
+          const key = runKeys[(p + k) % runKeys.length];
+          const scanner = scanners.get(key) as Scanner;
+          passes.get(key)?.push(await scanPass(scanner, stream));
         }
       }
     } finally {
@@ -410,6 +423,32 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
         value: (rates.get(cores) ?? Number.NaN) / one,
       });
     }
+    const paired = passes.get(PAIRED) ?? [];
+    const pairedRates = paired.map((p) => p.rate);
+    const pairedBusy = paired.map((p) => p.busyCores);
+    ctx.log(
+      `2 threads, 2 images in hand each, ${stream.length} images a pass: ${fmt(pairedRates)} images/s; cores busy ${fmt(pairedBusy, 2)}`,
+    );
+    figures.push({
+      name: 'scan mixed corpus, 2 threads, 2 images in hand per thread',
+      value: median(pairedRates),
+      unit: 'images/s',
+      spreadPct: spreadPct(pairedRates),
+      samples: pairedRates.length,
+    });
+    figures.push({
+      name: 'cores kept busy (process CPU ÷ wall), 2 threads, 2 images in hand per thread',
+      value: median(pairedBusy),
+      unit: 'cores',
+      spreadPct: spreadPct(pairedBusy),
+      samples: pairedBusy.length,
+    });
+    const pairedPerRound = paired.map((p, i) => p.rate / (passes.get(2)?.[i]?.rate ?? Number.NaN));
+    ratios.push({
+      name: '2 threads with 2 images in hand ÷ with 1 (mixed corpus)',
+      value: median(pairedRates) / (rates.get(2) ?? Number.NaN),
+    });
+    notes.push(`2 threads with 2 images in hand ÷ with 1, round by round: ${fmt(pairedPerRound, 2)}`);
     // The same decode → hash loop without the pool, as processes and as threads of one
     // process: what two cores give this machine, to read the pool's ratio against.
     const probe = await scalingProbe(corpus.files, sizes.probeMs, sizes.probeRounds, ctx.log);
