@@ -66,6 +66,14 @@ describe('staydown scan', () => {
     expect(r.err).toMatch(/3 files, 1 matched, 1 failed, [\d.]+ images\/s/);
   });
 
+  it('gives the same lines with two images in hand per thread (--images-per-thread 2)', async () => {
+    const once = await scan(['--db', 'db', '--threads', '1', '--json', 'mixed'], dir);
+    const paired = await scan(['--db', 'db', '--threads', '1', '--images-per-thread', '2', '--json', 'mixed'], dir);
+    expect(paired.code).toBe(3);
+    const sorted = (lines: string[]) => lines.map((l) => JSON.parse(l)).sort((a, b) => (a.path < b.path ? -1 : 1));
+    expect(sorted(paired.lines)).toEqual(sorted(once.lines));
+  });
+
   it('walks a folder tree thousands of levels deep: every file out once, the match found, exit 3', () => {
     // 1 900 levels (the path stays under PATH_MAX) on a small stack: the recursive walk
     // overflowed it and the scan ended with a stack trace, exit 1 and files never reported.
@@ -144,6 +152,9 @@ describe('staydown scan', () => {
       ['--db', 'db', '--threads', 'many', 'mixed'],
       ['--db', 'db', '--threads', '0', 'mixed'],
       ['--db', 'db', '--threads', '100000', 'mixed'],
+      ['--db', 'db', '--images-per-thread', '0', 'mixed'],
+      ['--db', 'db', '--images-per-thread', '9', 'mixed'],
+      ['--db', 'db', '--images-per-thread', 'two', 'mixed'],
       ['--db', 'db', '--bogus', 'mixed'],
     ]) {
       const r = await scan(args, dir);

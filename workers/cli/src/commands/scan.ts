@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import { intFlag, parseCommandArgs, usage } from '../args.js';
 import { type CommandIo, ExitCode } from '../io.js';
 
-export const SCAN_HELP = `usage: staydown scan --db DIR [--threads N] [--pdq reference|fullres|fast] [--json] PATH...
+export const SCAN_HELP = `usage: staydown scan --db DIR [--threads N] [--images-per-thread N] [--pdq reference|fullres|fast] [--json] PATH...
 
 Hashes every image under PATH (folders are walked) on every core and matches it against the
 hash lists in DIR.
@@ -19,6 +19,10 @@ hash lists in DIR.
 options:
   --db DIR        the index to match against (required)
   --threads N     worker threads (default: the number of cores)
+  --images-per-thread N
+                  images each thread has in hand, 1 to 8 (default 1). With 2, one decodes
+                  while the other is hashed: faster with a thread per core, but a thread
+                  then keeps up to about 1.4 cores busy
   --pdq PIPELINE  reference (default), fullres or fast
   --json          one JSON line per file on stdout:
                   {"path","pdq","quality","sha256",…,"matches":[{"list","label","ref","hash","distance","signal"}]}
@@ -101,6 +105,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     db: { type: 'string' },
     threads: { type: 'string' },
+    'images-per-thread': { type: 'string' },
     pdq: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -113,6 +118,9 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (positionals.length === 0) throw usage(`give at least one PATH to scan\n\n${SCAN_HELP}`);
   const threads = intFlag('threads', values.threads, os.availableParallelism());
   if (threads < 1 || threads > maxThreads()) throw usage(`--threads must be from 1 to ${maxThreads()}, got ${threads}`);
+  const imagesPerThread = intFlag('images-per-thread', values['images-per-thread'], 1);
+  if (imagesPerThread < 1 || imagesPerThread > 8)
+    throw usage(`--images-per-thread must be from 1 to 8, got ${imagesPerThread}`);
   const pdq = (values.pdq ?? 'reference') as PdqPipeline;
   if (!PIPELINES.includes(pdq))
     throw usage(`--pdq must be one of ${PIPELINES.join(', ')}, got ${JSON.stringify(values.pdq)}`);
@@ -120,7 +128,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
 
   // Read-only: a mistyped --db must fail, not silently create an empty index that matches nothing.
   const index = await openIndex(path.resolve(io.cwd, values.db), { readOnly: true });
-  const scanner = createScanner({ index, threads, hash: { pdq } });
+  const scanner = createScanner({ index, threads, imagesPerThread, hash: { pdq } });
   const tally: Tally = { files: 0, matched: 0, failed: 0 };
   const cancel = new AbortController();
   const onSigint = () => cancel.abort();
