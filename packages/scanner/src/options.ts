@@ -18,9 +18,9 @@ export interface ScannerOptions {
    * while the other is hashed (JavaScript), within a pixel budget (two large photos never
    * decode side by side), so a core does not idle at the hand-overs between them: on the 2-core
    * VM, 2 threads kept 1.91–1.95 cores busy instead of 1.74–1.80 and scanned the mixed corpus
-   * 1.11× as fast (bench, same run). A thread then keeps up to about 1.4 cores busy, so
-   * `threads` no longer bounds the cores a scan uses. Default 1 (a thread uses one core); at
-   * most 8.
+   * 1.11–1.17× as fast (two bench runs, each against the default in the same run). A thread
+   * then keeps up to about 1.4 cores busy, so `threads` no longer bounds the cores a scan uses.
+   * Default 1 (a thread uses one core); at most 8.
    */
   imagesPerThread?: number;
   /** Tasks queued or running per thread before reading pauses. Default 2 (one running, one waiting). */
