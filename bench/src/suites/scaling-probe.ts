@@ -3,8 +3,8 @@ import { runModuleChild } from './module-child.js';
 
 /**
  * What two cores give this machine's decode → hash loop without the pool, to read the pool's
- * 2 threads ÷ 1 thread against: the pool threads' own loop (batches of 16 files, each read and
- * hashed with the scanner's default images in hand: lanes.ts) run
+ * 2 threads ÷ 1 thread against: the pool threads' own loop (batches of the scanner's default
+ * size, each read and hashed with its default images in hand: lanes.ts) run
  *   - in one process on its main thread, then in two such processes at once, and
  *   - in one process on one worker thread, then on two worker threads of one process.
  * No piscina, no matching, no queues: if two threads of one process fall short of two
@@ -16,12 +16,12 @@ import { runModuleChild } from './module-child.js';
 const LOOP = `async ({ files, startAt, durationMs }) => {
   const { readFileSync } = await import('node:fs');
   const { hashImageInLane, inLanes, resolveScannerOptions } = await import('@staydown/scanner');
-  const inHand = resolveScannerOptions().imagesPerThread;
+  const { batchMaxItems: batch, imagesPerThread: inHand } = resolveScannerOptions();
   const sharp = (await import('sharp')).default;
   sharp.concurrency(1);
   const hashAll = async (list) => {
-    for (let from = 0; from < list.length; from += 16) {
-      await inLanes(list.slice(from, from + 16), (file, admit) => hashImageInLane(readFileSync(file), admit), inHand);
+    for (let from = 0; from < list.length; from += batch) {
+      await inLanes(list.slice(from, from + batch), (file, admit) => hashImageInLane(readFileSync(file), admit), inHand);
     }
   };
   await hashAll(files.slice(0, 24));

@@ -231,8 +231,7 @@ function scanPass(scanner: Scanner, files: readonly string[], folder?: string): 
 }
 
 /** Images per batch in the inline loop, and in hand at once: the scanner's defaults. */
-const INLINE_BATCH = 16;
-const IMAGES_IN_HAND = resolveScannerOptions().imagesPerThread;
+const { batchMaxItems: INLINE_BATCH, imagesPerThread: IMAGES_IN_HAND } = resolveScannerOptions();
 
 /**
  * The same work as a 1-thread scan with no pool, on this thread: batches of the scanner's
