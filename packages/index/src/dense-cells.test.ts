@@ -1,7 +1,7 @@
 import { hammingDistance } from '@staydown/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DenseCells, denseSortKey } from './dense-cells.js';
+import { DenseCells, denseSortKey, plainRecords } from './dense-cells.js';
 import { nearRecord, prng } from './test-data.js';
 
 /**
@@ -75,7 +75,7 @@ describe('DenseCells', () => {
         fc.integer({ min: 0, max: 40 }),
         (n, seed, maxDistance, flips) => {
           const block = denseBlock(n, seed);
-          const cells = DenseCells.of(wordsOf(block), n);
+          const cells = DenseCells.of(plainRecords(wordsOf(block), n));
           expect(cells).toBeDefined();
           // Cells of more than 64 records (the near-zero one) are narrowed to a popcount band.
           if (n >= 1000) expect(largestCell(block, n)).toBeGreaterThan(64);
@@ -88,7 +88,7 @@ describe('DenseCells', () => {
               : kind === 1
                 ? nearRecord(new Uint8Array(32), 0, flips, rand)
                 : Uint8Array.from({ length: 32 }, () => Math.floor(rand() * 256));
-          const { ranges, records } = cells!.ranges(wordsOf(block), wordsOf(query), maxDistance);
+          const { ranges, records } = cells!.ranges(wordsOf(query), maxDistance);
           const scanned = covered(ranges);
           expect(records).toBe(scanned.size);
           for (let i = 0; i < n; i++) {
@@ -106,14 +106,14 @@ describe('DenseCells', () => {
     const n = 20000;
     const block = denseBlock(n, 7);
     const words = wordsOf(block);
-    const cells = DenseCells.of(words, n)!;
+    const cells = DenseCells.of(plainRecords(words, n))!;
     expect(cells.cellCount).toBeGreaterThan(100);
     // A hash with every word random (a photo) against a block of mostly near-zero words.
     const rand = prng(9);
     let total = 0;
     for (let k = 0; k < 20; k++) {
       const query = Uint8Array.from({ length: 32 }, () => Math.floor(rand() * 256));
-      total += cells.ranges(words, wordsOf(query), 16).records;
+      total += cells.ranges(wordsOf(query), 16).records;
     }
     expect(total / 20).toBeLessThan(n / 10);
   });
@@ -138,9 +138,9 @@ describe('DenseCells', () => {
       records.push(sparse(bits));
     }
     const block = inDenseOrder(records);
-    const cells = DenseCells.of(wordsOf(block), records.length)!;
+    const cells = DenseCells.of(plainRecords(wordsOf(block), records.length))!;
     expect(largestCell(block, records.length)).toBe(records.length);
-    const { ranges } = cells.ranges(wordsOf(block), wordsOf(query), 3);
+    const { ranges } = cells.ranges(wordsOf(query), 3);
     const scanned = covered(ranges);
     const at32 = (r: Uint8Array) => {
       for (let i = 0; i < records.length; i++)
@@ -167,7 +167,7 @@ describe('DenseCells', () => {
     const a = block.slice(from * 32, from * 32 + 32);
     block.copyWithin(from * 32, (from + 1) * 32, (from + 2) * 32);
     block.set(a, (from + 1) * 32);
-    expect(DenseCells.of(wordsOf(block), n)).toBeUndefined();
-    expect(DenseCells.of(new Uint32Array(0), 0)?.cellCount).toBe(0);
+    expect(DenseCells.of(plainRecords(wordsOf(block), n))).toBeUndefined();
+    expect(DenseCells.of(plainRecords(new Uint32Array(0), 0))?.cellCount).toBe(0);
   });
 });

@@ -32,8 +32,6 @@ export const CELL_KEYS = LEVELS ** WORDS;
 const POPCOUNTS = 257;
 /** The block's sort key (cell, then popcount) takes values below this. */
 export const DENSE_SORT_KEYS = CELL_KEYS * POPCOUNTS;
-/** Cells of at most this many records are scanned whole: a binary search costs about as much. */
-const BAND_SEARCH_MIN = 64;
 /** Ranges closer than this are scanned as one: a kernel call costs about this many records. */
 const MERGE_GAP = 32;
 
@@ -58,6 +56,20 @@ export function denseSortKey(words: Uint32Array, at: number): number {
   return cellOf(words, at) * POPCOUNTS + popcountOf(words, at);
 }
 
+/**
+ * How the directory reads the block: record i's eight 32-bit words, as stored before any
+ * re-encoding (the table keeps its block folded, folded-block.ts).
+ */
+export interface DenseRecords {
+  readonly count: number;
+  read(i: number, out: Uint32Array): void;
+}
+
+/** A block of plain records, eight words each (the tests' blocks). */
+export function plainRecords(words: Uint32Array, count = words.length / WORDS): DenseRecords {
+  return { count, read: (i, out) => out.set(words.subarray(i * WORDS, (i + 1) * WORDS)) };
+}
+
 /** Positions [from, to) of the dense block, in pairs, and how many records they cover. */
 export interface DenseRanges {
   ranges: number[];
@@ -73,23 +85,41 @@ export class DenseCells {
   /** Per cell, the least and greatest popcount of its members. */
   private readonly popLo: Uint16Array;
   private readonly popHi: Uint16Array;
+  /**
+   * Where each popcount starts in each cell: popStarts[popBase[c] + k] is the first position
+   * of cell c whose popcount is at least popLo[c] + k, for k = 0 … popHi[c] − popLo[c] + 1
+   * (the last is the cell's end). A query's band is then two lookups; binary searches over
+   * the records took as long as the scan they narrowed.
+   */
+  private readonly popBase: Uint32Array;
+  private readonly popStarts: Uint32Array;
   /** Query word popcounts, reused. */
   private readonly queryPops = new Int32Array(WORDS);
 
-  private constructor(starts: Uint32Array, lo: Uint8Array, hi: Uint8Array, popLo: Uint16Array, popHi: Uint16Array) {
+  private constructor(
+    starts: Uint32Array,
+    lo: Uint8Array,
+    hi: Uint8Array,
+    popLo: Uint16Array,
+    popHi: Uint16Array,
+    popBase: Uint32Array,
+    popStarts: Uint32Array,
+  ) {
     this.starts = starts;
     this.lo = lo;
     this.hi = hi;
     this.popLo = popLo;
     this.popHi = popHi;
+    this.popBase = popBase;
+    this.popStarts = popStarts;
   }
 
   /**
-   * The directory of a block of `count` records (`words`, 8 per record) already in
-   * denseSortKey order, in one pass over it; undefined when it is not in that order (a
-   * snapshot of another layout).
+   * The directory of a block already in denseSortKey order, in one pass over it; undefined
+   * when it is not in that order (a snapshot of another layout).
    */
-  static of(words: Uint32Array, count: number): DenseCells | undefined {
+  static of(block: DenseRecords): DenseCells | undefined {
+    const { count } = block;
     // Cells are distinct keys, so there are at most this many.
     const most = Math.min(count, CELL_KEYS);
     const starts = new Uint32Array(most + 1);
@@ -97,25 +127,36 @@ export class DenseCells {
     const hi = new Uint8Array(most * WORDS);
     const popLo = new Uint16Array(most);
     const popHi = new Uint16Array(most);
+    const popBase = new Uint32Array(most + 1);
+    const popStarts: number[] = [];
     const pops = new Int32Array(WORDS);
+    const record = new Uint32Array(WORDS);
     let cells = 0;
     let previousCell = -1;
     let previousPop = -1;
     for (let i = 0; i < count; i++) {
       let cell = 0;
       let pop = 0;
+      block.read(i, record);
       for (let w = 0; w < WORDS; w++) {
-        const p = popcount32(words[i * WORDS + w]);
+        const p = popcount32(record[w]);
         pops[w] = p;
         pop += p;
         cell = cell * LEVELS + levelOf(p);
       }
       if (cell < previousCell || (cell === previousCell && pop < previousPop)) return undefined;
       if (cell !== previousCell) {
+        // The cell before ends here: one past its greatest popcount.
+        if (cells > 0) popStarts.push(i);
+        popBase[cells] = popStarts.length;
+        popStarts.push(i);
         starts[cells] = i;
         lo.fill(255, cells * WORDS, (cells + 1) * WORDS);
         popLo[cells] = pop;
         cells++;
+      } else {
+        // Popcounts previousPop + 1 … pop start here (none of them between had a record).
+        for (let p = previousPop; p < pop; p++) popStarts.push(i);
       }
       const c = cells - 1;
       for (let w = 0, at = c * WORDS; w < WORDS; w++, at++) {
@@ -128,12 +169,15 @@ export class DenseCells {
       previousPop = pop;
     }
     starts[cells] = count;
+    if (cells > 0) popStarts.push(count);
     return new DenseCells(
       starts.slice(0, cells + 1),
       lo.slice(0, cells * WORDS),
       hi.slice(0, cells * WORDS),
       popLo.slice(0, cells),
       popHi.slice(0, cells),
+      popBase.slice(0, cells),
+      Uint32Array.from(popStarts),
     );
   }
 
@@ -148,10 +192,9 @@ export class DenseCells {
 
   /**
    * The positions a query must scan for records within maxDistance: every cell whose bounds
-   * allow one, narrowed to the popcount band in cells large enough to search. `words` is the
-   * block this directory was made of (a view made now: its memory may have grown since).
+   * allow one, narrowed to the popcount band.
    */
-  ranges(words: Uint32Array, qwords: Uint32Array, maxDistance: number): DenseRanges {
+  ranges(qwords: Uint32Array, maxDistance: number): DenseRanges {
     const pops = this.queryPops;
     let qpop = 0;
     for (let w = 0; w < WORDS; w++) {
@@ -160,7 +203,7 @@ export class DenseCells {
     }
     const bandLo = qpop - maxDistance;
     const bandHi = qpop + maxDistance;
-    const { lo, hi, popLo, popHi, starts } = this;
+    const { lo, hi, popLo, popHi, starts, popBase, popStarts } = this;
     const ranges: number[] = [];
     let records = 0;
     const cells = this.cellCount;
@@ -172,12 +215,9 @@ export class DenseCells {
         bound += p < lo[at] ? lo[at] - p : p > hi[at] ? p - hi[at] : 0;
       }
       if (bound > maxDistance) continue;
-      let from = starts[c];
-      let to = starts[c + 1];
-      if (to - from > BAND_SEARCH_MIN) {
-        if (popLo[c] < bandLo) from = firstWithPopcount(words, from, to, bandLo);
-        if (popHi[c] > bandHi) to = firstWithPopcount(words, from, to, bandHi + 1);
-      }
+      // The cell's records within the band: popLo ≤ bandLo ≤ popHi here, or bandHi likewise.
+      const from = popLo[c] < bandLo ? popStarts[popBase[c] + bandLo - popLo[c]] : starts[c];
+      const to = popHi[c] > bandHi ? popStarts[popBase[c] + bandHi + 1 - popLo[c]] : starts[c + 1];
       if (from >= to) continue;
       records += to - from;
       const last = ranges.length - 1;
@@ -190,16 +230,4 @@ export class DenseCells {
     }
     return { ranges, records };
   }
-}
-
-/** The first position in [from, to) of one cell whose popcount is at least `pop` (or `to`). */
-function firstWithPopcount(words: Uint32Array, from: number, to: number, pop: number): number {
-  let a = from;
-  let b = to;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    if (popcountOf(words, mid * WORDS) < pop) a = mid + 1;
-    else b = mid;
-  }
-  return a;
 }

@@ -18,6 +18,11 @@ import v8 from 'node:v8';
  *       caller then walks it or searches the dense block holding its records).
  *       Writes at most outCap pairs (the returned count may exceed it: the caller then falls
  *       back to a scan) and stores the candidate count at CANDIDATES_AT.
+ *   scanFolded(q, block, count, from, to, maxd, out, useFold64) -> hits
+ *       compares the query with positions from ≤ i < to of a dense block of `count` records
+ *       kept folded (folded-block.ts), rejecting on the folds' lower bounds before reading a
+ *       record's own words; id = position i. `useFold64` 0 skips the first, 64-bit test
+ *       (at large radii most records pass it, and the branch would only mispredict).
  */
 
 /** Scratch address where probeKeys leaves how many candidates it verified. */
@@ -53,6 +58,8 @@ const op = {
   i64Load: 0x29,
   i32Store: 0x36,
   i32Const: 0x41,
+  i64Const: 0x42,
+  i32Eqz: 0x45,
   i32GeU: 0x4f,
   i32LeU: 0x4d,
   i32LtU: 0x49,
@@ -64,6 +71,11 @@ const op = {
   i32Mul: 0x6c,
   i32DivU: 0x6e,
   i32And: 0x71,
+  i32Or: 0x72,
+  i64Or: 0x84,
+  i64Sub: 0x7d,
+  i64GeS: 0x59,
+  i64ExtendI32U: 0xad,
   i64Popcnt: 0x7b,
   i64Add: 0x7c,
   i64Xor: 0x85,
@@ -393,6 +405,203 @@ function verifyBody(): number[] {
   return [...uleb(2), ...uleb(5), I32, ...uleb(4), I64, ...code, op.end];
 }
 
+/**
+ * scanFolded: three tests per record, each reading more of it only when the one before
+ * passed. Popcount is subadditive, so the distance between two XORs of words is at most the
+ * sum of the words' distances: fold64 and fold128 distances bound the true one from below.
+ * With useFold64 the first test is made four records at a time, with one branch: most
+ * records fail it, and the per-record loop cost more than its loads.
+ */
+function scanFoldedBody(): number[] {
+  // params: 0 q, 1 block, 2 count, 3 from, 4 to, 5 maxd, 6 out, 7 useFold64
+  // locals: 8 i, 9 o, 10 d, 11 gBase, 12 lBase, 13 e, 14 p (i32); 15 q0, 16 q1, 17 q2, 18 q3,
+  //         19 qg0, 20 qg1, 21 qS, 22 s, 23 g0, 24 g1, 25 x0, 26 x1, 27 m1 (i64)
+  const [i, o, d, gBase, lBase, e, p] = [8, 9, 10, 11, 12, 13, 14];
+  const q = [15, 16, 17, 18];
+  const [qg0, qg1, qS, s, g0, g1, x0, x1, m1] = [19, 20, 21, 22, 23, 24, 25, 26, 27];
+  const xorTo = (a: number, b: number, into: number) => [...get(a), ...get(b), op.i64Xor, ...set(into)];
+  /** popcnt(local a ^ local b) as i64 on the stack. */
+  const pop = (a: number, b: number) => [...get(a), ...get(b), op.i64Xor, op.i64Popcnt];
+  /** address = local base + (i << shift), left on the stack. */
+  const at = (base: number, shift: number) => [...get(base), ...get(i), ...i32(shift), op.i32Shl, op.i32Add];
+  /** popcnt(S[i + k] ^ qS) − (maxd + 1): negative when record i + k passes test 1. */
+  const fold64Margin = (k: number) => [
+    ...get(p),
+    op.i64Load,
+    ...mem(3, 8 * k),
+    ...get(qS),
+    op.i64Xor,
+    op.i64Popcnt,
+    ...get(m1),
+    op.i64Sub,
+  ];
+  /** popcnt(G[i + k] ^ qg0) + popcnt(S[i + k] ^ G[i + k] ^ qg1) − (maxd + 1), G's address in d. */
+  const fold128Margin = (k: number) => [
+    ...get(d),
+    op.i64Load,
+    ...mem(3, 8 * k),
+    ...get(qg0),
+    op.i64Xor,
+    op.i64Popcnt,
+    ...get(d),
+    op.i64Load,
+    ...mem(3, 8 * k),
+    ...get(p),
+    op.i64Load,
+    ...mem(3, 8 * k),
+    op.i64Xor,
+    ...get(qg1),
+    op.i64Xor,
+    op.i64Popcnt,
+    op.i64Add,
+    ...get(m1),
+    op.i64Sub,
+  ];
+  const perRecord = [
+    ...at(1, 3),
+    op.i64Load,
+    ...mem(3, 0),
+    ...set(s),
+    // test 1: the 64-bit folds
+    ...get(7),
+    op.i32Eqz,
+    ...pop(s, qS),
+    op.i32WrapI64,
+    ...get(5),
+    op.i32LeU,
+    op.i32Or,
+    op.if,
+    op.void,
+    // test 2: the 128-bit folds (g1 = s ^ g0)
+    ...at(gBase, 3),
+    op.i64Load,
+    ...mem(3, 0),
+    ...set(g0),
+    ...xorTo(s, g0, g1),
+    ...pop(g0, qg0),
+    ...pop(g1, qg1),
+    op.i64Add,
+    op.i32WrapI64,
+    ...get(5),
+    op.i32LeU,
+    op.if,
+    op.void,
+    // test 3: the record itself (x2 = g0 ^ x0, x3 = g1 ^ x1)
+    ...at(lBase, 4),
+    ...set(p),
+    ...get(p),
+    op.i64Load,
+    ...mem(3, 0),
+    ...set(x0),
+    ...get(p),
+    op.i64Load,
+    ...mem(3, 8),
+    ...set(x1),
+    ...pop(x0, q[0]),
+    ...pop(x1, q[1]),
+    op.i64Add,
+    ...get(g0),
+    ...get(x0),
+    op.i64Xor,
+    ...get(q[2]),
+    op.i64Xor,
+    op.i64Popcnt,
+    op.i64Add,
+    ...get(g1),
+    ...get(x1),
+    op.i64Xor,
+    ...get(q[3]),
+    op.i64Xor,
+    op.i64Popcnt,
+    op.i64Add,
+    op.i32WrapI64,
+    ...set(d),
+    ...emitHit(i, d, 5, 6, o),
+    op.end,
+    op.end,
+    ...get(i),
+    ...i32(1),
+    op.i32Add,
+    ...set(i),
+  ];
+  const code = [
+    ...loadQuery(0, q),
+    ...xorTo(q[0], q[2], qg0),
+    ...xorTo(q[1], q[3], qg1),
+    ...xorTo(qg0, qg1, qS),
+    ...get(5),
+    ...i32(1),
+    op.i32Add,
+    op.i64ExtendI32U,
+    ...set(m1),
+    ...get(1),
+    ...get(2),
+    ...i32(3),
+    op.i32Shl,
+    op.i32Add,
+    ...set(gBase),
+    ...get(1),
+    ...get(2),
+    ...i32(4),
+    op.i32Shl,
+    op.i32Add,
+    ...set(lBase),
+    ...get(3),
+    ...set(i),
+    ...whileBelow(i, 4, [
+      // e = min(i + 4, to)
+      ...get(4),
+      ...get(i),
+      ...i32(4),
+      op.i32Add,
+      ...get(i),
+      ...i32(4),
+      op.i32Add,
+      ...get(4),
+      op.i32GtU,
+      op.select,
+      ...set(e),
+      // Records i … i + 3 at once (any past `to` only send the four to the loop below).
+      ...at(1, 3),
+      ...set(p),
+      ...at(gBase, 3),
+      ...set(d),
+      ...get(7),
+      op.if,
+      I64,
+      ...fold64Margin(0),
+      ...fold64Margin(1),
+      op.i64Or,
+      ...fold64Margin(2),
+      op.i64Or,
+      ...fold64Margin(3),
+      op.i64Or,
+      op.else,
+      ...fold128Margin(0),
+      ...fold128Margin(1),
+      op.i64Or,
+      ...fold128Margin(2),
+      op.i64Or,
+      ...fold128Margin(3),
+      op.i64Or,
+      op.end,
+      op.i64Const,
+      0,
+      op.i64GeS,
+      op.if,
+      op.void,
+      ...get(e),
+      ...set(i),
+      op.br,
+      1,
+      op.end,
+      ...whileBelow(i, e, perRecord),
+    ]),
+    ...get(o),
+  ];
+  return [...uleb(2), ...uleb(7), I32, ...uleb(13), I64, ...code, op.end];
+}
+
 function section(id: number, payload: number[]): number[] {
   return [id, ...uleb(payload.length), ...payload];
 }
@@ -404,11 +613,17 @@ function name(s: string): number[] {
 
 export function buildKernelBytes(): Uint8Array {
   const funcType = (params: number) => [0x60, params, ...Array(params).fill(I32), 1, I32];
-  const types = [3, ...funcType(5) /* scan */, ...funcType(11) /* probeKeys */, ...funcType(8) /* verify */];
+  const types = [
+    4,
+    ...funcType(5) /* scan */,
+    ...funcType(11) /* probeKeys */,
+    ...funcType(8) /* verify */,
+    ...funcType(8) /* scanFolded */,
+  ];
   const imports = [1, ...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)];
-  const functions = [3, 0, 1, 2];
-  const exports = [2, ...name('scan'), 0x00, 0, ...name('probeKeys'), 0x00, 1];
-  const bodies = [scanBody(), probeKeysBody(), verifyBody()];
+  const functions = [4, 0, 1, 2, 3];
+  const exports = [3, ...name('scan'), 0x00, 0, ...name('probeKeys'), 0x00, 1, ...name('scanFolded'), 0x00, 3];
+  const bodies = [scanBody(), probeKeysBody(), verifyBody(), scanFoldedBody()];
   const code = [bodies.length, ...bodies.flatMap((b) => [...uleb(b.length), ...b])];
   return Uint8Array.from([
     0x00,
@@ -466,6 +681,16 @@ export interface Kernel {
     idBytes: number,
     idMask: number,
   ): number;
+  scanFolded(
+    q: number,
+    block: number,
+    count: number,
+    from: number,
+    to: number,
+    maxd: number,
+    out: number,
+    useFold64: number,
+  ): number;
 }
 
 let compiled: object | undefined;
@@ -493,7 +718,7 @@ export function createKernel(memory: WasmMemory): Kernel {
   compiled ??= compileOptimised(buildKernelBytes());
   const instance = new wasm.Instance(compiled, { env: { mem: memory } });
   const exports = instance.exports as unknown as Omit<Kernel, 'memory'>;
-  return { memory, scan: exports.scan, probeKeys: exports.probeKeys };
+  return { memory, scan: exports.scan, probeKeys: exports.probeKeys, scanFolded: exports.scanFolded };
 }
 
 export const WASM_PAGE = 65536;
