@@ -2,7 +2,7 @@ import { hammingDistance } from '@staydown/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DenseCells, denseSortKey, plainRecords } from './dense-cells.js';
-import { nearRecord, prng } from './test-data.js';
+import { lowEntropyRecord, nearRecord, prng } from './test-data.js';
 
 /**
  * Records like a dense block's: each 32-bit word near zero (a few bits, as blank and flat
@@ -20,14 +20,7 @@ function denseBlock(n: number, seed: number, blank = 0.3): Uint8Array {
       continue;
     }
     const allNearZero = rand() < blank;
-    for (let w = 0; w < 8; w++) {
-      const kind = allNearZero ? 0 : rand();
-      let v = 0;
-      if (kind < 0.5) for (let b = Math.floor(rand() * 4); b > 0; b--) v |= 1 << Math.floor(rand() * 32);
-      else if (kind < 0.7) for (let b = 4 + Math.floor(rand() * 8); b > 0; b--) v |= 1 << Math.floor(rand() * 32);
-      else v = Math.floor(rand() * 2 ** 32);
-      words[i * 8 + w] = v >>> 0;
-    }
+    lowEntropyRecord(words, i * 8, rand, allNearZero);
   }
   return inDenseOrder(Array.from({ length: n }, (_, i) => out.subarray(i * 32, i * 32 + 32)));
 }

@@ -2,7 +2,7 @@ import { hammingDistance } from '@staydown/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FoldedBlock } from './folded-block.js';
-import { nearRecord, prng } from './test-data.js';
+import { lowEntropyRecord, nearRecord, prng } from './test-data.js';
 import { createKernel, createMemory } from './wasm-kernel.js';
 
 /** Records as the dense block holds them: near-zero, sparse or random words, and near copies. */
@@ -16,14 +16,7 @@ function records(n: number, seed: number): Uint8Array {
       continue;
     }
     const blank = rand() < 0.4;
-    for (let w = 0; w < 8; w++) {
-      const kind = blank ? 0 : rand();
-      let v = 0;
-      if (kind < 0.5) for (let b = Math.floor(rand() * 4); b > 0; b--) v |= 1 << Math.floor(rand() * 32);
-      else if (kind < 0.7) for (let b = 4 + Math.floor(rand() * 8); b > 0; b--) v |= 1 << Math.floor(rand() * 32);
-      else v = Math.floor(rand() * 2 ** 32);
-      words[i * 8 + w] = v >>> 0;
-    }
+    lowEntropyRecord(words, i * 8, rand, blank);
   }
   return out;
 }

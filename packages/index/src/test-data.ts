@@ -64,3 +64,19 @@ export function nearRecord(records: Uint8Array, i: number, flips: number, rand: 
   }
   return q;
 }
+
+/**
+ * Writes into words[at…at + 7] a record like a dense block's: each 32-bit word near zero (a
+ * few bits, as blank and flat images give), sparse, or random; every word near zero when
+ * `allNearZero`.
+ */
+export function lowEntropyRecord(words: Uint32Array, at: number, rand: () => number, allNearZero: boolean): void {
+  for (let w = 0; w < 8; w++) {
+    const kind = allNearZero ? 0 : rand();
+    let v = 0;
+    if (kind < 0.5) for (let b = Math.floor(rand() * 4); b > 0; b--) v |= 1 << Math.floor(rand() * 32);
+    else if (kind < 0.7) for (let b = 4 + Math.floor(rand() * 8); b > 0; b--) v |= 1 << Math.floor(rand() * 32);
+    else v = Math.floor(rand() * 2 ** 32);
+    words[at + w] = v >>> 0;
+  }
+}

@@ -424,6 +424,15 @@ function scanFoldedBody(): number[] {
   const pop = (a: number, b: number) => [...get(a), ...get(b), op.i64Xor, op.i64Popcnt];
   /** address = local base + (i << shift), left on the stack. */
   const at = (base: number, shift: number) => [...get(base), ...get(i), ...i32(shift), op.i32Shl, op.i32Add];
+  /** local `into` = block + (count << shift): where a part of the block starts. */
+  const blockPart = (shift: number, into: number) => [
+    ...get(1),
+    ...get(2),
+    ...i32(shift),
+    op.i32Shl,
+    op.i32Add,
+    ...set(into),
+  ];
   /** popcnt(S[i + k] ^ qS) − (maxd + 1): negative when record i + k passes test 1. */
   const fold64Margin = (k: number) => [
     ...get(p),
@@ -534,18 +543,9 @@ function scanFoldedBody(): number[] {
     op.i32Add,
     op.i64ExtendI32U,
     ...set(m1),
-    ...get(1),
-    ...get(2),
-    ...i32(3),
-    op.i32Shl,
-    op.i32Add,
-    ...set(gBase),
-    ...get(1),
-    ...get(2),
-    ...i32(4),
-    op.i32Shl,
-    op.i32Add,
-    ...set(lBase),
+    // G starts count × 8 bytes into the block, L count × 16.
+    ...blockPart(3, gBase),
+    ...blockPart(4, lBase),
     ...get(3),
     ...set(i),
     ...whileBelow(i, 4, [
