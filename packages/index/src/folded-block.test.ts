@@ -24,10 +24,13 @@ function records(n: number, seed: number): Uint8Array {
 const QUERY_AT = 0;
 const OUT_AT = 64;
 
-/** A kernel over a memory holding the query, an output area of `n` pairs, and the block. */
+/**
+ * A kernel over a memory holding the query, an output area of `n` pairs, and the block,
+ * placed so that it ends where the memory ends: a read past the block would trap.
+ */
 function foldedKernel(recs: Uint8Array, n: number) {
-  const blockAt = OUT_AT + n * 8 + 64;
-  const memory = createMemory(blockAt + n * 32);
+  const memory = createMemory(OUT_AT + n * 8 + 64 + n * 32);
+  const blockAt = memory.buffer.byteLength - n * 32;
   const block = new FoldedBlock(new Uint32Array(memory.buffer, blockAt, n * 8), n);
   const source = new Uint32Array(recs.buffer, recs.byteOffset, n * 8);
   for (let i = 0; i < n; i++) block.write(i, source, i * 8);
@@ -96,6 +99,22 @@ describe('scanFolded kernel', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('reads nothing past a block of any size, to its last record', () => {
+    for (let size = 1; size <= 9; size++) {
+      const small = records(size, 100 + size);
+      const { scan: scanSmall } = foldedKernel(small, size);
+      const query = nearRecord(small, size - 1, 3, prng(size));
+      for (const useFold64 of [0, 1]) {
+        for (let from = 0; from < size; from++) {
+          // Radius 256 takes every record: each one read, the last included.
+          const found = scanSmall(query, from, size, 256, useFold64);
+          expect(found.size).toBe(size - from);
+          expect(found.get(size - 1)).toBe(hammingDistance(query, small.subarray((size - 1) * 32, size * 32)));
+        }
+      }
+    }
   });
 
   it('keeps a record at exactly the radius, in every place of a group of four', () => {
