@@ -21,8 +21,9 @@ import v8 from 'node:v8';
  *   scanFolded(q, block, count, from, to, maxd, out, useFold64) -> hits
  *       compares the query with positions from ≤ i < to of a dense block of `count` records
  *       kept folded (folded-block.ts), rejecting on the folds' lower bounds before reading a
- *       record's own words; id = position i. `useFold64` 0 skips the first, 64-bit test
- *       (at large radii most records pass it, and the branch would only mispredict).
+ *       record's own words; id = position i. Groups of four are tested at once on the 64-bit
+ *       folds, or with `useFold64` 0 on the 128-bit ones (at large radii most records pass
+ *       the 64-bit test).
  */
 
 /** Scratch address where probeKeys leaves how many candidates it verified. */
@@ -410,8 +411,9 @@ function verifyBody(): number[] {
  * scanFolded: three tests per record, each reading more of it only when the one before
  * passed. Popcount is subadditive, so the distance between two XORs of words is at most the
  * sum of the words' distances: fold64 and fold128 distances bound the true one from below.
- * With useFold64 the first test is made four records at a time, with one branch: most
- * records fail it, and the per-record loop cost more than its loads.
+ * Four records at a time are first tested together, with one branch, on their 64-bit folds
+ * (useFold64) or their 128-bit ones: most fail, and a branch per record cost more than the
+ * loads. A group that may hold a match goes through the per-record tests.
  */
 function scanFoldedBody(): number[] {
   // params: 0 q, 1 block, 2 count, 3 from, 4 to, 5 maxd, 6 out, 7 useFold64
