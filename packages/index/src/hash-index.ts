@@ -196,6 +196,9 @@ export class HashIndex {
       const space = this.space(type);
       // Only a hash removed from the tables and added again can be found twice.
       const seen = space.mayRepeat ? new Set<string>() : undefined;
+      // Hits of one list share a facts object: its list's limit is looked up once per run.
+      let lastFacts: HitFacts | undefined;
+      let lastLimit: number | undefined;
       const onHit = (found: string, distance: number, facts: HitFacts | undefined) => {
         if (seen) {
           if (seen.has(found)) return;
@@ -206,7 +209,11 @@ export class HashIndex {
           return;
         }
         // The hash's only entry, known in memory: no store read.
-        const limit = limits.get(facts.list);
+        if (facts !== lastFacts) {
+          lastFacts = facts;
+          lastLimit = limits.get(facts.list);
+        }
+        const limit = lastLimit;
         if (limit !== undefined && distance <= limit) {
           hits.push({ signal: type.name, hash: found, list: facts.list, label: facts.label, ref: facts.ref, distance });
         }

@@ -2,7 +2,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inResultOrder, orderHits } from './hit-order.js';
+import { inResultOrder, orderHits, radixBits } from './hit-order.js';
 import { HitList } from './hit-set.js';
 import { prng } from './test-data.js';
 
@@ -121,6 +121,42 @@ describe('inResultOrder', () => {
       const sorted = [...got].sort((a, b) => a.d - b.d || (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
       expect(got.map((g) => `${g.d}|${g.hex}`)).toEqual(sorted.map((g) => `${g.d}|${g.hex}`));
     }
+  });
+
+  it('orders hits spread over a large table, the id sort taking more than 8 bits a pass', () => {
+    // Record i starts with i big-endian, so the records ascend; ids reach past 2^18.
+    const n = 300_000;
+    const records = new Uint8Array(n * 32);
+    const view = new DataView(records.buffer);
+    const rand = prng(5);
+    for (let i = 0; i < n; i++) {
+      view.setUint32(i * 32, i);
+      view.setUint32(i * 32 + 4, Math.floor(rand() * 2 ** 32));
+    }
+    expect(radixBits(n - 1)).toBe(10);
+    const hits = new HitList();
+    const picked = new Map<number, number>();
+    for (let k = 0; k < 5000; k++) {
+      const id = Math.floor(rand() * n);
+      if (picked.has(id)) continue;
+      picked.set(id, Math.floor(rand() * 32));
+      hits.add(id, picked.get(id) as number);
+    }
+    const result = inResultOrder(hits, new Uint32Array(records.buffer), 32, true);
+    const expected = [...picked].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+    expect([...result.ids]).toEqual(expected.map(([id]) => id));
+    expect([...result.distances]).toEqual(expected.map(([, d]) => d));
+    expect(result.hashAt(0)).toBe(
+      Buffer.from(records.subarray(expected[0][0] * 32, expected[0][0] * 32 + 32)).toString('hex'),
+    );
+  });
+
+  it('sorts ids in two passes of enough bits for the largest', () => {
+    expect(radixBits(0)).toBe(8);
+    expect(radixBits(65_535)).toBe(8);
+    expect(radixBits(65_536)).toBe(9);
+    expect(radixBits(9_451_773)).toBe(12);
+    expect(radixBits(2 ** 32 - 1)).toBe(16);
   });
 
   it('orders by id exactly as by bytes when the records ascend', () => {
