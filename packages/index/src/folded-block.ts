@@ -12,8 +12,8 @@ import type { DenseRecords } from './dense-cells.js';
  * x3 = (S ^ G) ^ x1. Popcount is subadditive, so for a query q folded the same way
  * popcnt(S ^ qS) ≤ popcnt(G ^ qG) + popcnt((S ^ G) ^ (qS ^ qG)) ≤ d(q, x): both folds bound the
  * distance from below and a record rejected by either is never within it. The kernel
- * (scanFolded) reads S for every record, G for those S lets through and L for those G lets
- * through.
+ * (scanFolded) tests records four at a time on S (or, at large radii, on S and G) and reads
+ * the rest of a record only when its group may hold a match.
  *
  * Near-blank and sparse hashes, which make the dense block, have so few bits set that their
  * folds keep most of them apart: at 10 M clustered hashes the 64-bit test let through 0.5 %

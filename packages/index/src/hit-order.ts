@@ -66,8 +66,8 @@ const RECORD_WORDS = RECORD_BYTES / 4;
  * Bits of id each of the id sort's two passes takes: enough for the largest id, so that a
  * table of 9.45 M records sorts on 12 bits a pass (4 096 counters) rather than 16 (65 536,
  * cleared and summed twice per query whatever its hit count).
+ * @internal exported for tests
  */
-/** @internal exported for tests */
 export function radixBits(maxId: number): number {
   let bits = 8;
   while (bits < 16 && 2 ** (2 * bits) <= maxId) bits++;
