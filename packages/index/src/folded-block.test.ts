@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FoldedBlock } from './folded-block.js';
 import { lowEntropyRecord, nearRecord, prng } from './test-data.js';
-import { createKernel, createMemory } from './wasm-kernel.js';
+import { buildFoldedKernelBytes, createKernel, createMemory } from './wasm-kernel.js';
 
 /** Records as the dense block holds them: near-zero, sparse or random words, and near copies. */
 function records(n: number, seed: number): Uint8Array {
@@ -71,6 +71,14 @@ describe('FoldedBlock', () => {
 });
 
 describe('scanFolded kernel', () => {
+  it('is a valid module built from our own bytes', () => {
+    const bytes = buildFoldedKernelBytes();
+    expect([...bytes.subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]);
+    const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+    expect(wasm.validate(bytes)).toBe(true);
+    expect(bytes.length).toBeLessThan(1024);
+  });
+
   const n = 3000;
   const recs = records(n, 11);
   const { scan } = foldedKernel(recs, n);

@@ -38,12 +38,6 @@ function searchAll(table: { search: HammingTable['search'] }, query: Uint8Array,
   return { got, repeated, mode };
 }
 
-/** The WebAssembly JS-API calls this test makes (the project's lib settings carry no WebAssembly types). */
-interface WasmValidator {
-  validate(bytes: Uint8Array): boolean;
-  Module: { new (bytes: Uint8Array): object; exports(module: object): Array<{ name: string }> };
-}
-
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-mih-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -51,13 +45,7 @@ describe('wasm kernel', () => {
   it('is a valid module built from our own bytes', () => {
     const bytes = buildKernelBytes();
     expect([...bytes.subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]);
-    const wasm = (globalThis as unknown as { WebAssembly: WasmValidator }).WebAssembly;
-    expect(wasm.validate(bytes)).toBe(true);
-    const exported = wasm.Module.exports(new wasm.Module(bytes)).map((e) => e.name);
-    expect(exported).toEqual(['scan', 'probeKeys', 'scanFolded']);
-    // Four hand-written functions, 1.3 KB since scanFolded joined them (the bound was 1 KB
-    // before): a module far larger would be something other than these kernels.
-    expect(bytes.length).toBeLessThan(2048);
+    expect(bytes.length).toBeLessThan(1024);
   });
 });
 

@@ -18,7 +18,7 @@ import v8 from 'node:v8';
  *       caller then walks it or searches the dense block holding its records).
  *       Writes at most outCap pairs (the returned count may exceed it: the caller then falls
  *       back to a scan) and stores the candidate count at CANDIDATES_AT.
- *   scanFolded(q, block, count, from, to, maxd, out, useFold64) -> hits
+ *   scanFolded(q, block, count, from, to, maxd, out, useFold64) -> hits   (a module of its own)
  *       compares the query with positions from ≤ i < to of a dense block of `count` records
  *       kept folded (folded-block.ts), rejecting on the folds' lower bounds before reading a
  *       record's own words; id = position i. Groups of four are tested at once on the 64-bit
@@ -622,20 +622,23 @@ function name(s: string): number[] {
   return [...uleb(bytes.length), ...bytes];
 }
 
-export function buildKernelBytes(): Uint8Array {
+interface KernelFunction {
+  /** Exported under this name; unnamed functions are only called from within the module. */
+  name?: string;
+  /** i32 parameters; every kernel returns one i32. */
+  params: number;
+  body: number[];
+}
+
+/** A module of `functions` (function i has type i) over the imported memory env.mem. */
+function moduleBytes(functions: KernelFunction[]): Uint8Array {
   const funcType = (params: number) => [0x60, params, ...Array(params).fill(I32), 1, I32];
-  const types = [
-    4,
-    ...funcType(5) /* scan */,
-    ...funcType(11) /* probeKeys */,
-    ...funcType(8) /* verify */,
-    ...funcType(8) /* scanFolded */,
-  ];
+  const types = [functions.length, ...functions.flatMap((f) => funcType(f.params))];
   const imports = [1, ...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)];
-  const functions = [4, 0, 1, 2, 3];
-  const exports = [3, ...name('scan'), 0x00, 0, ...name('probeKeys'), 0x00, 1, ...name('scanFolded'), 0x00, 3];
-  const bodies = [scanBody(), probeKeysBody(), verifyBody(), scanFoldedBody()];
-  const code = [bodies.length, ...bodies.flatMap((b) => [...uleb(b.length), ...b])];
+  const declared = [functions.length, ...functions.map((_, i) => i)];
+  const named = functions.flatMap((f, i) => (f.name === undefined ? [] : [[...name(f.name), 0x00, i]]));
+  const exports = [named.length, ...named.flat()];
+  const code = [functions.length, ...functions.flatMap((f) => [...uleb(f.body.length), ...f.body])];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -647,10 +650,27 @@ export function buildKernelBytes(): Uint8Array {
     0x00,
     ...section(1, types),
     ...section(2, imports),
-    ...section(3, functions),
+    ...section(3, declared),
     ...section(7, exports),
     ...section(10, code),
   ]);
+}
+
+/** The table's kernels: scan, probeKeys and verify (called by probeKeys). */
+export function buildKernelBytes(): Uint8Array {
+  return moduleBytes([
+    { name: 'scan', params: 5, body: scanBody() },
+    { name: 'probeKeys', params: 11, body: probeKeysBody() },
+    { params: 8, body: verifyBody() },
+  ]);
+}
+
+/**
+ * The dense block's folded scan, a module of its own: each module stays a small, readable
+ * piece of hand-assembled code, and both are instantiated over the same memory.
+ */
+export function buildFoldedKernelBytes(): Uint8Array {
+  return moduleBytes([{ name: 'scanFolded', params: 8, body: scanFoldedBody() }]);
 }
 
 /**
@@ -705,6 +725,7 @@ export interface Kernel {
 }
 
 let compiled: object | undefined;
+let compiledFolded: object | undefined;
 
 /**
  * Compiles the module straight to V8's optimising tier. By default V8 starts WebAssembly on its
@@ -724,12 +745,14 @@ function compileOptimised(bytes: Uint8Array): object {
   }
 }
 
-/** Instantiates the kernels over `memory` (one instance per memory; the module is compiled once). */
+/** Instantiates the kernels over `memory` (one instance per memory; each module is compiled once). */
 export function createKernel(memory: WasmMemory): Kernel {
   compiled ??= compileOptimised(buildKernelBytes());
-  const instance = new wasm.Instance(compiled, { env: { mem: memory } });
-  const exports = instance.exports as unknown as Omit<Kernel, 'memory'>;
-  return { memory, scan: exports.scan, probeKeys: exports.probeKeys, scanFolded: exports.scanFolded };
+  compiledFolded ??= compileOptimised(buildFoldedKernelBytes());
+  const imports = { env: { mem: memory } };
+  const table = new wasm.Instance(compiled, imports).exports as unknown as Pick<Kernel, 'scan' | 'probeKeys'>;
+  const folded = new wasm.Instance(compiledFolded, imports).exports as unknown as Pick<Kernel, 'scanFolded'>;
+  return { memory, scan: table.scan, probeKeys: table.probeKeys, scanFolded: folded.scanFolded };
 }
 
 export const WASM_PAGE = 65536;
