@@ -4,7 +4,7 @@ import { runModuleChild } from './module-child.js';
 /**
  * What two cores give this machine's decode → hash loop without the pool, to read the pool's
  * 2 threads ÷ 1 thread against: the pool threads' own loop (batches of the scanner's default
- * size, each read and hashed with its default images in hand: lanes.ts) run
+ * size, each read and hashed one image in hand, so that a loop is one core's work: lanes.ts) run
  *   - in one process on its main thread, then in two such processes at once, and
  *   - in one process on one worker thread, then on two worker threads of one process.
  * No piscina, no matching, no queues: if two threads of one process fall short of two
@@ -16,7 +16,8 @@ import { runModuleChild } from './module-child.js';
 const LOOP = `async ({ files, startAt, durationMs }) => {
   const { readFileSync } = await import('node:fs');
   const { hashImageInLane, inLanes, resolveScannerOptions } = await import('@staydown/scanner');
-  const { batchMaxItems: batch, imagesPerThread: inHand } = resolveScannerOptions();
+  const { batchMaxItems: batch } = resolveScannerOptions();
+  const inHand = 1;
   const sharp = (await import('sharp')).default;
   sharp.concurrency(1);
   const hashAll = async (list) => {

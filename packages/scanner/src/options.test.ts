@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { maxThreads, resolveScannerOptions } from './options.js';
 
@@ -22,8 +23,13 @@ describe('resolveScannerOptions', () => {
     });
   });
 
-  it('keeps one image in hand per thread (one core) unless told otherwise', () => {
-    expect(resolveScannerOptions().imagesPerThread).toBe(1);
-    expect(resolveScannerOptions({ imagesPerThread: 2 }).imagesPerThread).toBe(2);
+  it('keeps two images in hand per thread when the scan has a thread for every core, one with fewer threads', () => {
+    const cores = os.availableParallelism();
+    expect(resolveScannerOptions()).toMatchObject({ threads: cores, imagesPerThread: 2 });
+    expect(resolveScannerOptions({ threads: cores + 1 }).imagesPerThread).toBe(2);
+    // Fewer threads than cores bound the cores a scan uses: one image in hand, one core each.
+    if (cores > 1) expect(resolveScannerOptions({ threads: cores - 1 }).imagesPerThread).toBe(1);
+    expect(resolveScannerOptions({ threads: 1, imagesPerThread: 2 }).imagesPerThread).toBe(2);
+    expect(resolveScannerOptions({ threads: cores, imagesPerThread: 1 }).imagesPerThread).toBe(1);
   });
 });

@@ -19,8 +19,10 @@ export interface ScannerOptions {
    * decode side by side), so a core does not idle at the hand-overs between them: on the 2-core
    * VM, 2 threads kept 1.91–1.95 cores busy instead of 1.74–1.80 and scanned the mixed corpus
    * 1.11–1.17× as fast (two bench runs, each against the default in the same run). A thread
-   * then keeps up to about 1.4 cores busy, so `threads` no longer bounds the cores a scan uses.
-   * Default 1 (a thread uses one core); at most 8.
+   * then keeps up to about 1.4 cores busy. Default: 2 when the scan has a thread for every core
+   * (`threads` ≥ `os.availableParallelism()`, as by default), since then the scan is meant to
+   * have the whole machine; 1 with fewer threads than cores, so that `threads` bounds the cores
+   * a scan uses. At most 8.
    */
   imagesPerThread?: number;
   /** Tasks queued or running per thread before reading pauses. Default 2 (one running, one waiting). */
@@ -97,12 +99,14 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
 
 export function resolveScannerOptions(options: ScannerOptions = {}): ResolvedScannerOptions {
   const hash = options.hash ?? {};
+  const cores = Math.max(1, os.availableParallelism());
+  const threads = positiveInt('threads', options.threads, cores, maxThreads());
   return {
-    threads: positiveInt('threads', options.threads, Math.max(1, os.availableParallelism()), maxThreads()),
+    threads,
     hash,
     batchMaxItems: positiveInt('batch.maxItems', options.batch?.maxItems, 16),
     batchMaxBytes: positiveInt('batch.maxBytes', options.batch?.maxBytes, 2 * 2 ** 20),
-    imagesPerThread: positiveInt('imagesPerThread', options.imagesPerThread, 1, 8),
+    imagesPerThread: positiveInt('imagesPerThread', options.imagesPerThread, threads >= cores ? 2 : 1, 8),
     tasksPerThread: positiveInt('tasksPerThread', options.tasksPerThread, 2),
     maxBufferedResults: positiveInt('maxBufferedResults', options.maxBufferedResults, 256),
     maxFileBytes: positiveInt(

@@ -67,7 +67,7 @@ describe('staydown scan', () => {
   });
 
   it('gives the same lines with two images in hand per thread (--images-per-thread 2)', async () => {
-    const once = await scan(['--db', 'db', '--threads', '1', '--json', 'mixed'], dir);
+    const once = await scan(['--db', 'db', '--threads', '1', '--images-per-thread', '1', '--json', 'mixed'], dir);
     const paired = await scan(['--db', 'db', '--threads', '1', '--images-per-thread', '2', '--json', 'mixed'], dir);
     expect(paired.code).toBe(3);
     const sorted = (lines: string[]) => lines.map((l) => JSON.parse(l)).sort((a, b) => (a.path < b.path ? -1 : 1));

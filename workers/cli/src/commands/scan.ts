@@ -20,9 +20,11 @@ options:
   --db DIR        the index to match against (required)
   --threads N     worker threads (default: the number of cores)
   --images-per-thread N
-                  images each thread has in hand, 1 to 8 (default 1). With 2, one decodes
-                  while the other is hashed: faster with a thread per core, but a thread
-                  then keeps up to about 1.4 cores busy
+                  images each thread has in hand, 1 to 8. With 2, one decodes while the
+                  other is hashed, so no core idles at the hand-over; a thread then keeps
+                  up to about 1.4 cores busy. Default: 2 with a thread per core (as by
+                  default), 1 with fewer threads than cores (--threads then bounds the
+                  cores the scan uses)
   --pdq PIPELINE  reference (default), fullres or fast
   --json          one JSON line per file on stdout:
                   {"path","pdq","quality","sha256",…,"matches":[{"list","label","ref","hash","distance","signal"}]}
@@ -118,8 +120,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (positionals.length === 0) throw usage(`give at least one PATH to scan\n\n${SCAN_HELP}`);
   const threads = intFlag('threads', values.threads, os.availableParallelism());
   if (threads < 1 || threads > maxThreads()) throw usage(`--threads must be from 1 to ${maxThreads()}, got ${threads}`);
-  const imagesPerThread = intFlag('images-per-thread', values['images-per-thread'], 1);
-  if (imagesPerThread < 1 || imagesPerThread > 8)
+  // Absent: the scanner's own default (2 with a thread per core, else 1).
+  const imagesPerThread =
+    values['images-per-thread'] === undefined
+      ? undefined
+      : intFlag('images-per-thread', values['images-per-thread'], 0);
+  if (imagesPerThread !== undefined && (imagesPerThread < 1 || imagesPerThread > 8))
     throw usage(`--images-per-thread must be from 1 to 8, got ${imagesPerThread}`);
   const pdq = (values.pdq ?? 'reference') as PdqPipeline;
   if (!PIPELINES.includes(pdq))
