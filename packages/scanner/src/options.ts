@@ -17,8 +17,8 @@ export interface ScannerOptions {
    * Images a thread has in hand at once. With 2, one decodes (libvips, a thread of its own)
    * while the other is hashed (JavaScript), within a pixel budget (two large photos never
    * decode side by side), so a core does not idle at the hand-overs between them: on the 2-core
-   * VM, 2 threads kept 1.91–1.95 cores busy instead of 1.74–1.80 and scanned the mixed corpus
-   * 1.11–1.17× as fast (two bench runs, each against the default in the same run). A thread
+   * VM, 2 threads kept 1.89–1.94 cores busy instead of 1.71–1.76 and scanned the mixed corpus
+   * 1.15–1.24× as fast (two bench runs, each against one image in hand in the same run). A thread
    * then keeps up to about 1.4 cores busy. Default: 2 when the scan has a thread for every core
    * (`threads` ≥ `os.availableParallelism()`, as by default), since then the scan is meant to
    * have the whole machine; 1 with fewer threads than cores, so that `threads` bounds the cores

@@ -121,10 +121,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const threads = intFlag('threads', values.threads, os.availableParallelism());
   if (threads < 1 || threads > maxThreads()) throw usage(`--threads must be from 1 to ${maxThreads()}, got ${threads}`);
   // Absent: the scanner's own default (2 with a thread per core, else 1).
-  const imagesPerThread =
-    values['images-per-thread'] === undefined
-      ? undefined
-      : intFlag('images-per-thread', values['images-per-thread'], 0);
+  const inHand = values['images-per-thread'];
+  const imagesPerThread = inHand === undefined ? undefined : intFlag('images-per-thread', inHand, 1);
   if (imagesPerThread !== undefined && (imagesPerThread < 1 || imagesPerThread > 8))
     throw usage(`--images-per-thread must be from 1 to 8, got ${imagesPerThread}`);
   const pdq = (values.pdq ?? 'reference') as PdqPipeline;
