@@ -43,7 +43,7 @@ interface Sizes {
   repeat: number;
   /**
    * Interleaved inline/pool pairs per corpus in the overhead measurement. One pair's ratio
-   * swings by ±8 % with the machine's speed, so a median of 5 put a ~2 % overhead anywhere from
+   * swings by ±8–25 % with the machine's speed, so a median of 5 put a ~2 % overhead anywhere from
    * -10 to +13 % (twelve runs, 96×96 thumbnails): more pairs, not longer ones, narrow it.
    */
   overheadPairs: number;
