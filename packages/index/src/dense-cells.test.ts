@@ -149,6 +149,29 @@ describe('DenseCells', () => {
     expect(scanned.size).toBeLessThan(records.length);
   });
 
+  it('keeps cells whose words are wholly set or clear against the query (bounds capped at 31 a word)', () => {
+    // A word's share of a cell's bound is capped at 31, so that eight fit in a byte: a cell
+    // whose words are all zero, against a query word of popcount 32, may be scanned at r=31
+    // but must never be skipped at r=32 or where one of its records is within the distance.
+    const word = (w: number, value: number) => {
+      const r = new Uint8Array(32);
+      new Uint32Array(r.buffer)[w] = value;
+      return r;
+    };
+    const query = word(0, 0xffffffff);
+    const records = [new Uint8Array(32), word(0, 1), word(0, 0xfffffffe), word(5, 0xffffffff), word(0, 0x7fffffff)];
+    for (let extra = 0; extra < 40; extra++) records.push(word(extra % 8, (1 << (extra % 31)) >>> 0));
+    const block = inDenseOrder(records);
+    const cells = DenseCells.of(plainRecords(wordsOf(block), records.length))!;
+    for (const maxDistance of [0, 1, 30, 31, 32, 33, 63, 64, 200, 248, 255, 256]) {
+      const scanned = covered(cells.ranges(wordsOf(query), maxDistance).ranges);
+      for (let i = 0; i < records.length; i++) {
+        const record = block.subarray(i * 32, i * 32 + 32);
+        if (hammingDistance(query, record) <= maxDistance) expect(scanned.has(i)).toBe(true);
+      }
+    }
+  });
+
   it('refuses a block out of its order (a snapshot of another layout)', () => {
     const n = 500;
     const block = denseBlock(n, 3);

@@ -39,6 +39,28 @@ function levelOf(pop: number): number {
   return pop < LOW ? 0 : pop < HIGH ? 1 : 2;
 }
 
+/** Query word popcounts: 0–32. */
+const POP_VALUES = 33;
+/** A word's share of a cell's bound is capped here, so that eight fit in a byte. */
+const WORD_BOUND_CAP = 31;
+
+/** DenseCells.wordBounds from each cell's per-word popcount ranges [lo, hi]. */
+function wordBoundRows(lo: Uint8Array, hi: Uint8Array, cells: number, quads: number): Uint32Array {
+  const rows = new Uint32Array(WORDS * POP_VALUES * quads);
+  for (let c = 0; c < cells; c++) {
+    const shift = 8 * (c & 3);
+    for (let w = 0; w < WORDS; w++) {
+      const least = lo[c * WORDS + w];
+      const greatest = hi[c * WORDS + w];
+      for (let p = 0; p < POP_VALUES; p++) {
+        const bound = Math.max(least - p, 0) + Math.max(p - greatest, 0);
+        rows[(w * POP_VALUES + p) * quads + (c >>> 2)] |= Math.min(bound, WORD_BOUND_CAP) << shift;
+      }
+    }
+  }
+  return rows;
+}
+
 function cellOf(words: Uint32Array, at: number): number {
   let key = 0;
   for (let w = 0; w < WORDS; w++) key = key * LEVELS + levelOf(popcount32(words[at + w]));
@@ -79,9 +101,18 @@ export interface DenseRanges {
 export class DenseCells {
   /** Cell c's records are positions starts[c] ≤ i < starts[c + 1] of the block. */
   private readonly starts: Uint32Array;
-  /** Per cell and word, the least and greatest popcount of its members' word. */
-  private readonly lo: Uint8Array;
-  private readonly hi: Uint8Array;
+  /**
+   * Each cell's word bounds laid out for a query: for word w and a query word popcount p, the
+   * row at (w · 33 + p) · quads words holds, a byte per cell and four cells per 32-bit word,
+   * min(31, distance from p to the cell's [least, greatest] popcount of word w). A query adds
+   * its eight rows, four cells at a time, instead of working out 8 × 2 differences per cell:
+   * that took a third of a clustered r=16 query that scans the dense block. Capping a byte at
+   * 31 keeps eight of them within one byte (≤ 248) and only ever lowers the bound, so no
+   * cell that can hold a match is skipped.
+   */
+  private readonly wordBounds: Uint32Array;
+  /** 32-bit words per row of wordBounds: four cells each. */
+  private readonly quads: number;
   /** Per cell, the least and greatest popcount of its members. */
   private readonly popLo: Uint16Array;
   private readonly popHi: Uint16Array;
@@ -106,8 +137,9 @@ export class DenseCells {
     popStarts: Uint32Array,
   ) {
     this.starts = starts;
-    this.lo = lo;
-    this.hi = hi;
+    const cells = starts.length - 1;
+    this.quads = Math.ceil(cells / 4);
+    this.wordBounds = wordBoundRows(lo, hi, cells, this.quads);
     this.popLo = popLo;
     this.popHi = popHi;
     this.popBase = popBase;
@@ -203,34 +235,47 @@ export class DenseCells {
     }
     const bandLo = qpop - maxDistance;
     const bandHi = qpop + maxDistance;
-    const { lo, hi, popLo, popHi, starts, popBase, popStarts } = this;
+    const { wordBounds, quads, popLo, popHi, starts, popBase, popStarts } = this;
     const ranges: number[] = [];
     let records = 0;
     const cells = this.cellCount;
-    for (let c = 0; c < cells; c++) {
-      if (popHi[c] < bandLo || popLo[c] > bandHi) continue;
-      // Without a branch per word (x & ~(x >> 31) is max(x, 0)): whether a word's popcount is
-      // below, inside or above the cell's range is a coin toss the CPU mispredicted, and this
-      // loop ran 1.4x (r=16) to 1.8x (r=31) slower with the branches.
-      const at = c * WORDS;
-      let bound = 0;
-      for (let w = 0; w < WORDS; w++) {
-        const below = lo[at + w] - pops[w];
-        const above = pops[w] - hi[at + w];
-        bound += (below & ~(below >> 31)) + (above & ~(above >> 31));
-      }
-      if (bound > maxDistance) continue;
-      // The cell's records within the band: popLo ≤ bandLo ≤ popHi here, or bandHi likewise.
-      const from = popLo[c] < bandLo ? popStarts[popBase[c] + bandLo - popLo[c]] : starts[c];
-      const to = popHi[c] > bandHi ? popStarts[popBase[c] + bandHi + 1 - popLo[c]] : starts[c + 1];
-      if (from >= to) continue;
-      records += to - from;
-      const last = ranges.length - 1;
-      if (last > 0 && from - ranges[last] <= MERGE_GAP) {
-        records += from - ranges[last];
-        ranges[last] = to;
-      } else {
-        ranges.push(from, to);
+    const row = (w: number) => (w * POP_VALUES + pops[w]) * quads;
+    const [r0, r1, r2, r3, r4, r5, r6, r7] = [row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)];
+    // Per 16-bit lane, (bound | 0x8000) − (maxDistance + 1) keeps bit 15 exactly when
+    // bound > maxDistance (bounds ≤ 248, so no lane borrows from the next).
+    const limit = (maxDistance + 1) * 0x10001;
+    for (let x = 0; x < quads; x++) {
+      // Bytes are cells 4x … 4x + 3; their sums stay within a byte (≤ 248).
+      const sum =
+        wordBounds[r0 + x] +
+        wordBounds[r1 + x] +
+        wordBounds[r2 + x] +
+        wordBounds[r3 + x] +
+        wordBounds[r4 + x] +
+        wordBounds[r5 + x] +
+        wordBounds[r6 + x] +
+        wordBounds[r7 + x];
+      const evenOver = (((sum & 0x00ff00ff) | 0x80008000) - limit) & 0x80008000;
+      const oddOver = ((((sum >>> 8) & 0x00ff00ff) | 0x80008000) - limit) & 0x80008000;
+      if ((evenOver & oddOver) === (0x80008000 | 0)) continue;
+      for (let k = 0; k < 4; k++) {
+        const over = k & 1 ? oddOver : evenOver;
+        if ((over & (k < 2 ? 0x8000 : 0x80000000)) !== 0) continue;
+        const c = 4 * x + k;
+        if (c >= cells) break;
+        if (popHi[c] < bandLo || popLo[c] > bandHi) continue;
+        // The cell's records within the band: popLo ≤ bandLo ≤ popHi here, or bandHi likewise.
+        const from = popLo[c] < bandLo ? popStarts[popBase[c] + bandLo - popLo[c]] : starts[c];
+        const to = popHi[c] > bandHi ? popStarts[popBase[c] + bandHi + 1 - popLo[c]] : starts[c + 1];
+        if (from >= to) continue;
+        records += to - from;
+        const last = ranges.length - 1;
+        if (last > 0 && from - ranges[last] <= MERGE_GAP) {
+          records += from - ranges[last];
+          ranges[last] = to;
+        } else {
+          ranges.push(from, to);
+        }
       }
     }
     return { ranges, records };

@@ -43,7 +43,7 @@ import {
  * Records, ids, offsets, the dense block and the scratch buffers live in one WebAssembly
  * memory so the kernels read them in place. Memory per record: 32 (record) + 3·m (ids, 4·m
  * above 16 M records) + the offsets (at most 48) + 36 per dense-block member (and its cells'
- * directory, 720 KB at 10 M). 118.7 bytes at
+ * directory, 2.3 MB at 10 M). 118.7 bytes at
  * 10 M clustered hashes (9.45 M distinct, 11 substrings of 23–24 bits covering 255 bits).
  */
 
