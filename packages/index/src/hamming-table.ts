@@ -10,6 +10,7 @@ import {
   CANDIDATES_AT,
   createKernel,
   createMemory,
+  growMemory,
   KERNEL_SCRATCH_END,
   KEYS_CAP,
   type Kernel,
@@ -306,7 +307,7 @@ export class HammingTable {
     if (dense === 0) return;
     const needed = SCRATCH_BYTES + HammingTable.bodyBytes(this.count, this.lengths, this.idBytes, dense);
     const have = this.memory.buffer.byteLength;
-    if (needed > have) this.memory.grow(Math.ceil((needed - have) / WASM_PAGE));
+    if (needed > have) growMemory(this.memory, Math.ceil((needed - have) / WASM_PAGE));
     this.dense = dense;
     const denseIds = new Uint32Array(this.memory.buffer, this.denseIdsAt(), dense);
     const block = this.denseBlock();
@@ -828,7 +829,7 @@ export class LinearStore {
   append(record: Uint8Array): number {
     if (this.count === this.capacity) {
       const more = this.capacity;
-      this.memory.grow(Math.ceil((more * RECORD_BYTES) / 65536));
+      growMemory(this.memory, Math.ceil((more * RECORD_BYTES) / 65536));
       this.capacity += more;
     }
     new Uint8Array(this.memory.buffer, SCRATCH_BYTES + this.count * RECORD_BYTES, RECORD_BYTES).set(record);

@@ -1,4 +1,5 @@
 import { appendAll, ErrorCodes, getSignal, listSignals, maxOf, type SignalType, StaydownError } from '@staydown/core';
+import { type HugePagesStatus, hugePagesStatus } from '@staydown/huge-pages';
 import type { EntryFacts, HitFacts } from './entry-facts.js';
 import { type IndexOptions, resolveIndexOptions } from './options.js';
 import { type PreparedExtension, SignalSpace } from './signal-space.js';
@@ -63,6 +64,8 @@ export interface IndexStats {
   lists: ListInfo[];
   signals: Record<string, { entries: number; indexedHashes?: number; substrings?: number; memoryBytes?: number }>;
   totalEntries: number;
+  /** Whether the search tables' memory asks for transparent huge pages, and why not. */
+  hugePages: HugePagesStatus;
 }
 
 /** A list's view for one search: its settings resolved once per call. */
@@ -495,7 +498,7 @@ export class HashIndex {
         memoryBytes: space.memoryBytes,
       });
     }
-    return { dir: this.dir, lists, signals, totalEntries };
+    return { dir: this.dir, lists, signals, totalEntries, hugePages: hugePagesStatus() };
   }
 
   /** Saves snapshots of changed search structures and closes the store. Idempotent. */

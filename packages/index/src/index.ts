@@ -1,3 +1,4 @@
+export { type HugePagesStatus, hugePagesStatus } from '@staydown/huge-pages';
 export { type ExportOptions, exportEntries } from './export.js';
 export { formatFromPath, LIST_FORMATS, type ListFormat, MAX_LINE_BYTES, parseListFormat } from './formats.js';
 /** The in-memory exact Hamming range search over packed 256-bit records (multi-index + wasm scan). */

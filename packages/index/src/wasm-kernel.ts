@@ -1,4 +1,5 @@
 import v8 from 'node:v8';
+import { adviseHugePages } from '@staydown/huge-pages';
 
 /**
  * The popcount kernels, written as WebAssembly by hand: JavaScript has no 64-bit popcount,
@@ -689,11 +690,25 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-/** A new linear memory of `bytes` (rounded up to whole 64 KiB pages). */
+/**
+ * A new linear memory of `bytes` (rounded up to whole 64 KiB pages), asked to be backed by
+ * huge pages before anything is written to it (@staydown/huge-pages): queries read it at
+ * random, and on 4 KiB pages nearly every read also walks the page tables. On the 2-core VM
+ * at 10 M clustered hashes that made whole passes of r=31 queries 1.21x and r=16 1.13x
+ * faster (both tables open in one process, alternated).
+ */
 export function createMemory(bytes: number): WasmMemory {
   const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
   if (pages > 65536) throw new RangeError(`${bytes} bytes exceed the 4 GiB WebAssembly limit`);
-  return new wasm.Memory({ initial: pages, maximum: 65536 });
+  const memory = new wasm.Memory({ initial: pages, maximum: 65536 });
+  adviseHugePages(memory.buffer);
+  return memory;
+}
+
+/** Grows `memory` by `pages` 64 KiB pages, the new ones advised as createMemory's were. */
+export function growMemory(memory: WasmMemory, pages: number): void {
+  memory.grow(pages);
+  adviseHugePages(memory.buffer);
 }
 
 export interface Kernel {

@@ -49,6 +49,7 @@ describe('staydown index', () => {
     expect(r.err).toContain('nothing imported');
     const stats = await staydown('index', 'stats', '--db', 'db2', '--json');
     expect(JSON.parse(stats.out).totalEntries).toBe(0);
+    expect(typeof JSON.parse(stats.out).hugePages.enabled).toBe('boolean');
     // With --json, the refused file still gets its line, so a pipeline reading stdout sees it.
     const json = await staydown('index', 'import', '--db', 'db2', '--strict', '--json', 'bad.txt');
     expect(json.code).toBe(1);
@@ -119,6 +120,7 @@ describe('staydown index', () => {
     const stats = await staydown('index', 'stats', '--db', 'db1');
     expect(stats.out).toContain('3 entries in 2 lists');
     expect(stats.out).toMatch(/pdq\s+2 entries/);
+    expect(stats.out).toMatch(/search tables on huge pages: (yes \(THP \w+\)|no \(.+\))\n/);
     expect((await staydown('index', 'disable', '--db', 'db1', 'nope')).code).toBe(1);
     expect((await staydown('index', 'threshold', '--db', 'db1', 'police', '999')).code).toBe(2);
     expect((await staydown('index', 'threshold', '--db', 'db1', 'police', 'x')).code).toBe(2);

@@ -239,6 +239,10 @@ async function statsCommand(argv: string[], io: CommandIo): Promise<number> {
           : `${s.indexedHashes} distinct hashes, ${s.substrings || 'no'} substring tables, ${(s.memoryBytes / 2 ** 20).toFixed(1)} MiB`;
       io.stdout.write(`  ${signal.padEnd(10)} ${String(s.entries).padStart(10)} entries  ${mem}\n`);
     }
+    const huge = stats.hugePages;
+    io.stdout.write(
+      `  search tables on huge pages: ${huge.enabled ? `yes (THP ${huge.mode})` : `no (${huge.reason})`}\n`,
+    );
     writeLists(io, stats.lists);
   });
   return ExitCode.OK;

@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "huge_pages",
+      "sources": ["native/huge_pages.c"]
+    }
+  ]
+}
