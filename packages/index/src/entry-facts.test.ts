@@ -71,4 +71,23 @@ describe('EntryFacts', () => {
     badJson[bytes.length - 1] = 0x7b;
     expect(EntryFacts.deserialize(badJson, 3)).toBeUndefined();
   });
+
+  it('round-trips the largest code (two bytes a record), from bytes at any offset', () => {
+    const facts = new EntryFacts();
+    for (let i = 0; i < MAX_DISTINCT_FACTS; i++) facts.setFields(i, 'l', null, `ref-${i}`);
+    const count = MAX_DISTINCT_FACTS + 1; // the last record unknown
+    const bytes = facts.serialize(count);
+    for (const offset of [0, 1, 2]) {
+      const shifted = new Uint8Array(bytes.length + offset);
+      shifted.set(bytes, offset);
+      const back = EntryFacts.deserialize(shifted.subarray(offset), count);
+      expect(back?.get(0)).toEqual({ list: 'l', label: null, ref: 'ref-0' });
+      expect(back?.get(MAX_DISTINCT_FACTS - 1)).toEqual({
+        list: 'l',
+        label: null,
+        ref: `ref-${MAX_DISTINCT_FACTS - 1}`,
+      });
+      expect(back?.get(MAX_DISTINCT_FACTS)).toBeUndefined();
+    }
+  });
 });
