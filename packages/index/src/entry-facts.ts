@@ -18,15 +18,18 @@ export interface HitFacts {
 /**
  * Distinct (list, label, ref) combinations kept. Labels are few (grades, categories); refs
  * are often one per entry (case ids), and then memory would grow with every entry for little
- * gain: past the cap, records stay unknown and are read from the store.
+ * gain: past the cap, records stay unknown and are read from the store. Codes (1 + index)
+ * then fit in two bytes.
  */
 export const MAX_DISTINCT_FACTS = 0xffff;
 
 const UNKNOWN = 0;
 
 export class EntryFacts {
-  /** Per record: 1 + index into `distinct`, or 0 (unknown: read the store). */
-  /** Two bytes a record (codes up to MAX_DISTINCT_FACTS): 19 MB at 10 M hashes, not 38. */
+  /**
+   * Per record: 1 + index into `distinct`, or 0 (unknown: read the store). Two bytes a record
+   * (codes up to MAX_DISTINCT_FACTS): 19 MB at 10 M hashes, not 38.
+   */
   private codes: Uint16Array;
   private readonly distinct: HitFacts[] = [];
   /** Code by list, then label, then ref: no key string is built per record. */
