@@ -694,8 +694,8 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
  * A new linear memory of `bytes` (rounded up to whole 64 KiB pages), asked to be backed by
  * huge pages before anything is written to it (@staydown/huge-pages): queries read it at
  * random, and on 4 KiB pages nearly every read also walks the page tables. On the 2-core VM
- * at 10 M clustered hashes that made whole passes of r=31 queries 1.21x and r=16 1.13x
- * faster (both tables open in one process, alternated).
+ * at 10 M clustered hashes that made whole passes of r=31 queries 1.15x and r=16 1.16x
+ * faster (both versions open in one process, alternated).
  */
 export function createMemory(bytes: number): WasmMemory {
   const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
