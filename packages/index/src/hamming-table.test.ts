@@ -137,6 +137,48 @@ describe('HammingTable: exactly the brute-force result set', () => {
     expect(() => HammingTable.build(new Uint8Array(32 * 8), 8, 256, { lengths: [200, 57] })).toThrow(RangeError);
   });
 
+  it('finds records whose only witness is a key one or two bits away, for every bit and pair', () => {
+    // 16 tables of 16 bits at 100 000 records; at r=40 tables 0–8 are probed within 2 bits
+    // and 9–15 within 1. Each planted record differs from the query in 1 or 2 bits of one
+    // table (within its radius) and in one bit more than the radius in every other (39 or 40
+    // bits in all): only that table's key with those bits flipped finds it. The brute-force
+    // tests leave such slack that dropping every key two adjacent bits away passed them.
+    const count = 100_000;
+    const records = syntheticRecords({ count, seed: 23 });
+    const rand = prng(29);
+    const query = Uint8Array.from({ length: 32 }, () => Math.floor(rand() * 256));
+    const r = 40;
+    const radius = (j: number) => (j <= r - 2 * 16 ? 2 : 1);
+    const flip = (rec: Uint8Array, table: number, bit: number) => {
+      const g = table * 16 + bit;
+      rec[g >>> 3] ^= 1 << (g & 7);
+    };
+    let planted = 0;
+    const plant = (t: number, witnessBits: number[]) => {
+      const rec = query.slice();
+      for (const bit of witnessBits) flip(rec, t, bit);
+      for (let j = 0; j < 16; j++) {
+        if (j === t) continue;
+        const bits = [...Array(16).keys()].sort(() => rand() - 0.5).slice(0, radius(j) + 1);
+        for (const bit of bits) flip(rec, j, bit);
+      }
+      records.set(rec, (count - 1 - planted++) * 32);
+    };
+    for (let t = 0; t < 16; t++) {
+      for (let a = 0; a < 16; a++) {
+        plant(t, [a]);
+        for (let b = a + 1; b < 16 && radius(t) === 2; b++) plant(t, [a, b]);
+      }
+    }
+    expect(planted).toBe(16 * 16 + 9 * 120);
+    const table = HammingTable.build(records, count, 256);
+    expect(table.lengths).toEqual(Array.from({ length: 16 }, () => 16));
+    const { got, mode } = searchAll(table, query, r);
+    expect(mode).toBe('index');
+    expect(got).toEqual(bruteForce(records, count, query, r));
+    for (let k = 0; k < planted; k++) expect(got.has(count - 1 - k)).toBe(true);
+  });
+
   it('uses the index at small radii and scans when probing would cost more', () => {
     const count = 20_000;
     const records = syntheticRecords({ count, seed: 7 });
