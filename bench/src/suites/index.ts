@@ -43,6 +43,8 @@ const DISTRIBUTIONS = [
 const QUERIES = 512;
 
 const TARGETS = { r31: 2000, r31Ratio: 30, r16: 20_000, openSeconds: 5, importRate: 200_000, bytesPerHash: 120 };
+/** Where an index keeps the snapshot of its PDQ search table (SignalSpace.snapshotPath). */
+const SNAPSHOT_FILE = 'mih-pdq.snap';
 
 const IMPORT_MAX = Number(process.env.STAYDOWN_BENCH_INDEX_IMPORT_MAX ?? 10_000_000);
 const CSV_IMPORT_MAX = Number(process.env.STAYDOWN_BENCH_INDEX_CSV_MAX ?? 1_000_000);
@@ -104,19 +106,29 @@ function queries(records: Uint8Array, count: number, seed: number): string[] {
  * Queries/s at r=31, r=16 and by the forced linear scan, measured in a fresh process that
  * has only the index open, as a matcher or worker would: not in this process, whose heap
  * holds the generated hashes and what the import left, and whose collections would land in
- * the timed calls.
+ * the timed calls. Then, the index closed, the same queries against its search table alone
+ * (loaded from its snapshot), which finds the ids but builds no results: the difference is
+ * what ordering the matches and making their objects costs.
  */
 function queryRatesInFreshProcess(
   dir: string,
   qs: string[],
   timeMs: number,
-): { r31: Rate; r16: Rate; scan: Rate; spread31: QuerySpread; spread16: QuerySpread } {
+): {
+  r31: Rate;
+  r16: Rate;
+  scan: Rate;
+  spread31: QuerySpread;
+  spread16: QuerySpread;
+  table31: Rate | null;
+  table16: Rate | null;
+} {
   const file = path.join(dir, '..', `queries-${process.pid}.json`);
   writeFileSync(file, JSON.stringify(qs));
   const script = `
-    const { openIndex } = await import(${JSON.stringify(import.meta.resolve('@staydown/index'))});
-    const { queryRate, querySpread } = await import(${JSON.stringify(import.meta.url)});
-    const { readFileSync } = await import('node:fs');
+    const { HammingTable, openIndex } = await import(${JSON.stringify(import.meta.resolve('@staydown/index'))});
+    const { queryRate, querySpread, tableRate } = await import(${JSON.stringify(import.meta.url)});
+    const { existsSync, readFileSync } = await import('node:fs');
     const qs = JSON.parse(readFileSync(${JSON.stringify(file)}, 'utf8'));
     const index = await openIndex(${JSON.stringify(dir)}, { readOnly: true });
     // Warm: JIT tiers, and the store's pages mapped into this process, as in a running matcher.
@@ -128,7 +140,18 @@ function queryRatesInFreshProcess(
     const spread31 = querySpread(index, qs, 31);
     const spread16 = querySpread(index, qs, 16);
     await index.close();
-    console.log(JSON.stringify({ r31, r16, scan, spread31, spread16 }));`;
+    // Lists too small for substring tables are scanned and keep no snapshot.
+    let table31 = null;
+    let table16 = null;
+    const snapshot = ${JSON.stringify(path.join(dir, SNAPSHOT_FILE))};
+    if (existsSync(snapshot)) {
+      const { table } = HammingTable.readSnapshot(snapshot);
+      const bytes = qs.map((q) => Uint8Array.from(Buffer.from(q, 'hex')));
+      for (const r of [31, 16]) for (const q of bytes) table.search(q, r, () => {});
+      table31 = await tableRate(table, bytes, 31, false, ${timeMs});
+      table16 = await tableRate(table, bytes, 16, false, ${timeMs});
+    }
+    console.log(JSON.stringify({ r31, r16, scan, spread31, spread16, table31, table16 }));`;
   try {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
@@ -183,7 +206,7 @@ function openTableInFreshProcess(file: string, query: string): { openSeconds: nu
   return JSON.parse(out.trim().split('\n').pop() ?? '{}');
 }
 
-async function tableRate(
+export async function tableRate(
   table: HammingTable,
   qs: Uint8Array[],
   maxDistance: number,
@@ -501,7 +524,7 @@ export const indexSuite: Suite = {
           await index.close();
           const qs = queries(records, n, 7);
           ctx.log(`index ${tag}: querying (fresh process)`);
-          const { r31, r16, scan, spread31, spread16 } = queryRatesInFreshProcess(dir, qs, timeMs);
+          const { r31, r16, scan, spread31, spread16, table31, table16 } = queryRatesInFreshProcess(dir, qs, timeMs);
           notes.push(describeSpread(31, tag, spread31), describeSpread(16, tag, spread16));
           const job = { kind: 'match' as const, item: 'query hash', threads: 1, indexSize: n };
           figures.push({
@@ -519,6 +542,19 @@ export const indexSuite: Suite = {
             spreadPct: r16.spreadPct,
             samples: r16.samples,
           });
+          for (const [radius, rate] of [
+            [31, table31],
+            [16, table16],
+          ] as const) {
+            if (rate === null) continue;
+            figures.push({
+              name: `queries r=${radius} ${tag}, search table alone (ids found, no match objects)`,
+              value: rate.hz,
+              unit: 'q/s',
+              spreadPct: rate.spreadPct,
+              samples: rate.samples,
+            });
+          }
           figures.push({
             name: `queries brute-force wasm scan ${tag}`,
             value: scan.hz,
