@@ -195,14 +195,17 @@ export class HashIndex {
     if (type.kind === 'exact') {
       collect(hash, 0);
     } else if (limits.size > 0) {
-      const radius = maxOf(limits.values());
-      const space = this.space(type);
-      // Only a hash removed from the tables and added again can be found twice.
-      const seen = space.mayRepeat ? new Set<string>() : undefined;
+      const { table, facts, recent } = this.space(type).search(
+        hash,
+        maxOf(limits.values()),
+        options.strategy === 'scan',
+      );
+      // Only a hash removed from the table and added again can be found twice.
+      const seen = recent.length > 0 ? new Set<string>() : undefined;
       // Hits of one list share a facts object: its list's limit is looked up once per run.
       let lastFacts: HitFacts | undefined;
       let lastLimit: number | undefined;
-      const onHit = (found: string, distance: number, facts: HitFacts | undefined) => {
+      const take = (found: string, distance: number, facts: HitFacts | undefined) => {
         if (seen) {
           if (seen.has(found)) return;
           seen.add(found);
@@ -211,20 +214,43 @@ export class HashIndex {
           collect(found, distance);
           return;
         }
-        // The hash's only entry, known in memory: no store read.
         if (facts !== lastFacts) {
           lastFacts = facts;
           lastLimit = limits.get(facts.list);
         }
-        const limit = lastLimit;
-        if (limit !== undefined && distance <= limit) {
+        if (lastLimit !== undefined && distance <= lastLimit) {
           hits.push({ signal: type.name, hash: found, list: facts.list, label: facts.label, ref: facts.ref, distance });
         }
       };
-      // Hashes added since the table was built are reported after its own, out of order.
-      const fromTableOnly = !space.mayRepeat;
-      space.search(hash, radius, onHit, options.strategy === 'scan');
-      ordered = fromTableOnly && hits.every((h) => h.list === hits[0].list);
+      const { ids, distances, hashAt } = table;
+      for (let k = 0; k < ids.length; k++) {
+        const hitFacts = facts.get(ids[k]);
+        const distance = distances[k];
+        if (seen || hitFacts === undefined) {
+          take(hashAt(k), distance, hitFacts);
+          continue;
+        }
+        // The hash's only entry, known in memory: no store read. take() written out: with
+        // the hits handed over whole, passes at r=16 ran 2.7 % faster (abx.mjs, both orders).
+        if (hitFacts !== lastFacts) {
+          lastFacts = hitFacts;
+          lastLimit = limits.get(hitFacts.list);
+        }
+        if (lastLimit !== undefined && distance <= lastLimit) {
+          hits.push({
+            signal: type.name,
+            hash: hashAt(k),
+            list: hitFacts.list,
+            label: hitFacts.label,
+            ref: hitFacts.ref,
+            distance,
+          });
+        }
+      }
+      for (const r of recent) take(r.hash, r.distance, r.facts);
+      // The table hands its hashes over by distance then hash (hit-order.ts): byDistance's
+      // order while every hit is of one list and none came from the recent additions.
+      ordered = recent.length === 0 && hits.every((h) => h.list === hits[0].list);
     }
     return splitByAllowLists(hits, lists, anyAllow, ordered);
   }

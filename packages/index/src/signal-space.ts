@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ErrorCodes, type SignalType, StaydownError } from '@staydown/core';
 import { EntryFacts, type HitFacts } from './entry-facts.js';
 import { HammingTable, hasTag, LinearStore, RECORD_BYTES } from './hamming-table.js';
-import { inResultOrder } from './hit-order.js';
+import { inResultOrder, type OrderedHits } from './hit-order.js';
 import { HitList } from './hit-set.js';
 import type { IndexStore } from './store.js';
 
@@ -12,6 +12,33 @@ import type { IndexStore } from './store.js';
  * one pass over the table the first time) to order them by id instead of sorting their bytes.
  */
 const ID_ORDER_MIN_HITS = 1024;
+
+/** A hash added since the table was built, found by a search. */
+export interface RecentHit {
+  hash: string;
+  distance: number;
+  /** The facts of the hash's only entry when known here; else the store holds its entries. */
+  facts: HitFacts | undefined;
+}
+
+/** What one search of a signal's hashes found. */
+export interface SpaceHits {
+  /** The table's hits by distance, then hash. */
+  table: OrderedHits;
+  /** Table hit k's facts are facts.get(table.ids[k]): undefined when the store must be read. */
+  facts: EntryFacts;
+  /** Hits among the hashes added since the table was built, in no order (one may be a table hit too). */
+  recent: RecentHit[];
+  mode: 'index' | 'scan';
+}
+
+const NO_HITS: OrderedHits = {
+  ids: new Int32Array(0),
+  distances: new Int32Array(0),
+  hashAt: () => {
+    throw new RangeError('no hits');
+  },
+};
 
 /** A table built from an import's records, waiting for their facts (SignalSpace.prepareExtension). */
 export interface PreparedExtension {
@@ -204,11 +231,6 @@ export class SignalSpace {
     return this.table.count + this.delta.count;
   }
 
-  /** Whether search() can report a hash twice: one removed from the table and added again. */
-  get mayRepeat(): boolean {
-    return this.delta.count > 0;
-  }
-
   get memoryBytes(): number {
     const scratch = this.scratch ? RECORD_BYTES + this.scratch.hits.memoryBytes : 0;
     return this.table.memoryBytes + this.delta.memoryBytes + this.facts.memoryBytes + scratch;
@@ -277,19 +299,15 @@ export class SignalSpace {
   }
 
   /**
-   * Calls onHit(hex, distance, facts) for every stored hash within maxDistance (a hash may
-   * repeat); `facts` when the hash's only entry is known here, else undefined.
+   * Every stored hash within maxDistance: the table's hits at once, in result order, and any
+   * among the hashes added since the table was built. Handing the table's over whole, rather
+   * than through a call per hit, lets the caller turn them into matches in one loop.
    */
-  search(
-    hex: string,
-    maxDistance: number,
-    onHit: (hash: string, distance: number, facts: HitFacts | undefined) => void,
-    forceScan = false,
-  ): 'index' | 'scan' {
+  search(hex: string, maxDistance: number, forceScan = false): SpaceHits {
     const scratch = this.scratch ?? { query: new Uint8Array(RECORD_BYTES), hits: new HitList() };
     this.scratch = undefined;
     try {
-      return this.searchWith(scratch.query, scratch.hits, hex, maxDistance, onHit, forceScan);
+      return this.searchWith(scratch.query, scratch.hits, hex, maxDistance, forceScan);
     } finally {
       scratch.hits.clear();
       this.scratch = scratch;
@@ -301,29 +319,28 @@ export class SignalSpace {
     hits: HitList,
     hex: string,
     maxDistance: number,
-    onHit: (hash: string, distance: number, facts: HitFacts | undefined) => void,
     forceScan: boolean,
-  ): 'index' | 'scan' {
+  ): SpaceHits {
     query.fill(0);
     writeRecord(query, 0, hex);
     const bytes = this.signal.bits / 8;
     const mode = this.table.search(query, maxDistance, (id, d) => hits.add(id, d), forceScan);
     const n = hits.size;
-    if (n > 0) {
-      // Whether ids order the hashes is worth knowing only for hits enough to sort.
-      const ascending = n >= ID_ORDER_MIN_HITS && this.table.recordsAscend();
-      const { ids, distances, hashAt } = inResultOrder(hits, this.table.recordWords(), bytes, ascending);
-      for (let k = 0; k < n; k++) onHit(hashAt(k), distances[k], this.facts.get(ids[k]));
-    }
+    // Whether ids order the hashes is worth knowing only for hits enough to sort.
+    const table =
+      n === 0
+        ? NO_HITS
+        : inResultOrder(hits, this.table.recordWords(), bytes, n >= ID_ORDER_MIN_HITS && this.table.recordsAscend());
+    const recent: RecentHit[] = [];
     if (this.delta.count > 0) {
       const base = this.table.count;
       const deltaHex = recordsHex(this.delta.record(0));
-      this.delta.search(query, maxDistance, (id, d) => {
+      this.delta.search(query, maxDistance, (id, distance) => {
         const at = id * RECORD_BYTES;
-        onHit(deltaHex.toString('hex', at, at + bytes), d, this.facts.get(base + id));
+        recent.push({ hash: deltaHex.toString('hex', at, at + bytes), distance, facts: this.facts.get(base + id) });
       });
     }
-    return mode;
+    return { table, facts: this.facts, recent, mode };
   }
 
   /** Writes the current state (delta folded in) for the next open; skipped when unchanged. */
