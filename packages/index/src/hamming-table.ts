@@ -79,9 +79,10 @@ const FOLD64_MAX_DISTANCE = 24;
  * Buckets with more ids than this are skipped by probing; their records are in the dense block.
  * At 10 M clustered hashes 32 rather than 64 put 1.31 M records there instead of 0.83 M (17 MB
  * more, paid for by 2-byte entry-fact codes): the near-heavy buckets around a cluster were
- * walked a cache miss per id, and the block scans them in order. Whole passes of index
- * searches, both versions open in one process and alternated: r=16 1.053x, 1.040x and 1.046x
- * (faster in 27, 22 and 30 of 31), r=31 1.024x, 0.998x and 0.985x (unchanged).
+ * walked a cache miss per id, and the block scans them in order. Whole passes of table
+ * searches, both tables built from the same records in one process, in both build orders
+ * (the same threshold twice: 1.008x and 1.000x): r=16 1.047x and 1.061x, r=31 1.022x and
+ * 1.014x (abheavy2.mjs).
  */
 export const HEAVY_BUCKET = 32;
 /** Below this many records a table is not worth building: the scan is already microseconds. */
