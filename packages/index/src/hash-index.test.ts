@@ -121,6 +121,121 @@ describe('HashIndex: a query with thousands of matches', () => {
   });
 });
 
+describe('HashIndex: a limit on what a search returns', () => {
+  // The nearest `limit` of each part, exactly as the unlimited search orders them, and totals
+  // that count them all: whether the hits are one list's (counted without building them),
+  // several lists', some in two lists (read from the store), suppressed by an allow-list, or
+  // among recent additions.
+  it('gives the unlimited result’s first N of each part and counts them all', async () => {
+    const kinds = ['one list', 'three lists', 'shared hashes', 'allow-list', 'allow-list only'] as const;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
+        for (const kind of kinds) {
+          const rand = prng(seed);
+          const count = 5200; // above the size where the multi-index tables are built
+          const records = syntheticRecords({ count, seed, clustered: 0.7 });
+          // At equal distances, 'A' hits come before 'L' hits in the result, 'Z' hits after.
+          const listOf = () => {
+            const x = kind === 'three lists' ? rand() : 1;
+            return x < 0.15 ? 'A' : x < 0.3 ? 'Z' : 'L';
+          };
+          const entries: EntryInput[] = [];
+          for (let i = 0; i < 4800; i++) {
+            entries.push({ signal: 'pdq', hash: recordHex(records, i), list: listOf(), label: `g${i % 3}` });
+          }
+          if (kind === 'shared hashes') {
+            for (let i = 0; i < 50; i++) entries.push({ signal: 'pdq', hash: recordHex(records, i * 7), list: 'M' });
+          }
+          if (kind === 'allow-list') {
+            // Hashes of their own, near listed ones: the store need not be read for them.
+            for (let i = 0; i < 40; i++) {
+              const hash = Buffer.from(nearRecord(records, i * 11, 1 + (i % 3), rand)).toString('hex');
+              entries.push({ signal: 'pdq', hash, list: 'ok' });
+            }
+          }
+          const index = await openIndex(freshDir());
+          index.add(entries);
+          if (kind === 'allow-list') index.setAllowList('ok', true);
+          if (kind === 'allow-list only') index.setAllowList('L', true);
+          const check = () => {
+            for (let q = 0; q < 6; q++) {
+              const maxDistance = [16, 31, 48, 64][q % 4];
+              const hex = Buffer.from(
+                nearRecord(records, Math.floor(rand() * count), Math.floor(rand() * 24), rand),
+              ).toString('hex');
+              const all = index.search('pdq', hex, { maxDistance });
+              expect(all.totals).toBeUndefined();
+              for (const limit of [0, 1, 7, 150, 100_000]) {
+                const some = index.search('pdq', hex, { maxDistance, limit });
+                expect(some).toEqual({
+                  matches: all.matches.slice(0, limit),
+                  suppressed: all.suppressed.slice(0, limit),
+                  allowedBy: all.allowedBy.slice(0, limit),
+                  totals: {
+                    matches: all.matches.length,
+                    suppressed: all.suppressed.length,
+                    allowedBy: all.allowedBy.length,
+                  },
+                });
+                expect(index.searchBatch('pdq', [hex], { maxDistance, limit })).toEqual([some]);
+              }
+            }
+          };
+          check(); // builds the tables from the store
+          const more: EntryInput[] = [];
+          for (let i = 4800; i < count; i++) more.push({ signal: 'pdq', hash: recordHex(records, i), list: listOf() });
+          index.add(more); // recent additions, searched beside the table
+          check();
+          await index.close();
+        }
+      }),
+      { numRuns: 3 },
+    );
+  });
+
+  it('counts a near-blank query’s thousands of hits without returning them, and refuses a bad limit', async () => {
+    const rand = prng(7);
+    const hashes = new Set<string>();
+    while (hashes.size < 6000) {
+      const bytes = new Uint8Array(32);
+      for (let b = 0; b < 12; b++) bytes[Math.floor(rand() * 32)] |= 1 << Math.floor(rand() * 8);
+      hashes.add(Buffer.from(bytes).toString('hex'));
+    }
+    const index = await openIndex(freshDir());
+    // One bit from blank each, in this table order: L's 01, Z's 02, L's 04. The result puts
+    // L's 04 before Z's 02, so the nearest two are both L's, although Z's was found second.
+    const oneBit = (byte: string) => `${'0'.repeat(62)}${byte}`;
+    index.add([
+      ...[...hashes].map((hash) => ({ signal: 'pdq', hash, list: 'L' })),
+      { signal: 'pdq', hash: oneBit('01'), list: 'L' },
+      { signal: 'pdq', hash: oneBit('02'), list: 'Z' },
+      { signal: 'pdq', hash: oneBit('04'), list: 'L' },
+    ]);
+    const blank = '0'.repeat(64);
+    expect(index.search('pdq', blank, { maxDistance: 40, limit: 2 }).matches.map((m) => [m.list, m.hash])).toEqual([
+      ['L', oneBit('01')],
+      ['L', oneBit('04')],
+    ]);
+    index.remove([{ signal: 'pdq', hash: oneBit('02'), list: 'Z' }]);
+    const all = index.search('pdq', blank, { maxDistance: 40 });
+    expect(all.matches.length).toBeGreaterThan(4000);
+    expect(index.search('pdq', blank, { maxDistance: 40, limit: 0 })).toEqual({
+      matches: [],
+      suppressed: [],
+      allowedBy: [],
+      totals: { matches: all.matches.length, suppressed: 0, allowedBy: 0 },
+    });
+    expect(index.search('pdq', blank, { maxDistance: 40, limit: 3 }).matches).toEqual(all.matches.slice(0, 3));
+    for (const limit of [-1, 1.5, Number.NaN]) {
+      expect(() => index.search('pdq', blank, { limit })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+      expect(() => index.matchHashes({ pdq: blank }, { limit })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+    }
+    await index.close();
+  });
+});
+
 describe('HashIndex: one hash in more lists than a call takes arguments', () => {
   it('finds it in all 150 000 lists, by search and by matchHashes', async () => {
     // Math.max(...limits) and push(...matches) threw RangeError past about 120 000.
@@ -418,6 +533,16 @@ describe('lists, thresholds and allow-lists', () => {
       ['sha256', 'regulator', 0],
       ['pdq', 'police', 3],
     ]);
+    // maxDistance applies to perceptual signals only; a limit to all of them together.
+    index.add([{ signal: 'pdq', hash: hashAt(12), list: 'partner' }]);
+    const hashes = { pdq: h0, sha256: 'c'.repeat(64) };
+    expect(index.matchHashes(hashes, { maxDistance: 5 }).matches.map((m) => m.distance)).toEqual([0, 3]);
+    expect(index.matchHashes(hashes, { maxDistance: 200, limit: 2 })).toEqual({
+      matches: index.matchHashes(hashes, { maxDistance: 200 }).matches.slice(0, 2),
+      suppressed: [],
+      allowedBy: [],
+      totals: { matches: 3, suppressed: 0, allowedBy: 0 },
+    });
     await index.close();
   });
 

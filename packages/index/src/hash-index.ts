@@ -1,6 +1,7 @@
 import { appendAll, ErrorCodes, getSignal, listSignals, maxOf, type SignalType, StaydownError } from '@staydown/core';
 import { type HugePagesStatus, hugePagesStatus } from '@staydown/huge-pages';
 import type { EntryFacts, HitFacts } from './entry-facts.js';
+import type { OrderedHits } from './hit-order.js';
 import { type IndexOptions, resolveIndexOptions } from './options.js';
 import { type PreparedExtension, SignalSpace } from './signal-space.js';
 import { type Entry, type EntryKey, IndexStore, type ListSettings, validateListName } from './store.js';
@@ -24,6 +25,14 @@ export interface MatchResult {
   matches: Match[];
   suppressed: Match[];
   allowedBy: Match[];
+  /** Only with SearchOptions.limit: how many of each there were, the limit aside. */
+  totals?: MatchTotals;
+}
+
+export interface MatchTotals {
+  matches: number;
+  suppressed: number;
+  allowedBy: number;
 }
 
 export interface SearchOptions {
@@ -36,6 +45,13 @@ export interface SearchOptions {
    * linear scan; `scan` forces the brute-force WebAssembly scan (benchmarks, cross-checks).
    */
   strategy?: 'auto' | 'scan';
+  /**
+   * At most this many matches, suppressed hits and allow-list hits each, the nearest first;
+   * the result's `totals` then counts them all (0: counts only). For answers too large to act
+   * on one by one: a query near a blank image finds 156 000 hashes of a clustered 10 M list,
+   * and making an object of each costs more than finding them. Default: no limit.
+   */
+  limit?: number;
 }
 
 export interface EntryInput {
@@ -112,24 +128,34 @@ export class HashIndex {
 
   /**
    * Matches every signal of one image (e.g. hashImage's result): each signal present is
-   * searched at each list's threshold. Keys that are not signals (width, quality…) are ignored.
+   * searched at each list's threshold, or perceptual ones at `maxDistance` when given (exact
+   * digests always at 0). Keys that are not signals (width, quality…) are ignored.
    */
-  matchHashes(hashes: Partial<Record<string, unknown>>, options: Omit<SearchOptions, 'maxDistance'> = {}): MatchResult {
+  matchHashes(hashes: Partial<Record<string, unknown>>, options: SearchOptions = {}): MatchResult {
     this.assertOpen();
+    checkLimit(options.limit);
     const lists = this.listViews(options.lists);
     const known = new Set(listSignals().map((s) => s.name));
+    const exactOptions = { ...options, maxDistance: undefined };
     const merged: MatchResult = { matches: [], suppressed: [], allowedBy: [] };
+    const totals: MatchTotals = { matches: 0, suppressed: 0, allowedBy: 0 };
     for (const [name, value] of Object.entries(hashes)) {
       if (!known.has(name) || typeof value !== 'string') continue;
-      const r = this.searchWith(getSignal(name), value, options, lists);
+      const type = getSignal(name);
+      const r = this.searchWith(type, value, type.kind === 'perceptual' ? options : exactOptions, lists);
       appendAll(merged.matches, r.matches);
       appendAll(merged.suppressed, r.suppressed);
       appendAll(merged.allowedBy, r.allowedBy);
+      totals.matches += r.totals?.matches ?? r.matches.length;
+      totals.suppressed += r.totals?.suppressed ?? r.suppressed.length;
+      totals.allowedBy += r.totals?.allowedBy ?? r.allowedBy.length;
     }
     merged.matches.sort(byDistance);
     merged.suppressed.sort(byDistance);
     merged.allowedBy.sort(byDistance);
-    return merged;
+    // Each signal's nearest `limit` hold the nearest `limit` of all.
+    if (options.limit === undefined) return merged;
+    return { ...limited(merged, options.limit, 0, false), totals };
   }
 
   /** Starts every search call: the latest committed state, and the lists' settings once. */
@@ -162,6 +188,7 @@ export class HashIndex {
     if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed > type.bits)) {
       throw new StaydownError(ErrorCodes.INVALID_OPTION, `maxDistance must be an integer 0–${type.bits}, got ${fixed}`);
     }
+    checkLimit(options.limit);
     // Each enabled list's largest distance, resolved once per call rather than per hit.
     const limits = new Map<string, number>();
     let anyAllow = false;
@@ -179,6 +206,10 @@ export class HashIndex {
      * 14 ms of a 160 ms clustered query.
      */
     let ordered = false;
+    const keep = options.limit;
+    /** Qualifying hits past the limit, counted and not built, and whether an allow-list holds them. */
+    let beyond = 0;
+    let beyondAllowed = false;
     // With a few lists to look in, each found hash costs one key lookup per list; with many,
     // one range read of all its entries.
     const enabled = [...limits.keys()];
@@ -223,7 +254,14 @@ export class HashIndex {
         }
       };
       const { ids, distances, hashAt } = table;
-      for (let k = 0; k < ids.length; k++) {
+      let k = 0;
+      if (keep !== undefined && recent.length === 0) {
+        const nearest = buildNearest(table, facts, limits, keep, hits, take);
+        k = nearest.next;
+        beyond = nearest.beyond;
+        beyondAllowed = nearest.list !== undefined && lists.get(nearest.list)?.allow === true;
+      }
+      for (; k < ids.length; k++) {
         const hitFacts = facts.get(ids[k]);
         const distance = distances[k];
         if (seen || hitFacts === undefined) {
@@ -252,7 +290,8 @@ export class HashIndex {
       // order while every hit is of one list and none came from the recent additions.
       ordered = recent.length === 0 && hits.every((h) => h.list === hits[0].list);
     }
-    return splitByAllowLists(hits, lists, anyAllow, ordered);
+    const result = splitByAllowLists(hits, lists, anyAllow, ordered);
+    return keep === undefined ? result : limited(result, keep, beyond, beyondAllowed);
   }
 
   /** The signal's in-memory structure, (re)loaded when the store has moved on. */
@@ -578,6 +617,86 @@ export function normalizeEntry(e: EntryInput, now: string): Entry {
 
 function emptyToNull(value: string | null | undefined): string | null {
   return value === undefined || value === null || value === '' ? null : String(value);
+}
+
+function checkLimit(limit: number | undefined): void {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+    throw new StaydownError(ErrorCodes.INVALID_OPTION, `limit must be a non-negative integer, got ${limit}`);
+  }
+}
+
+/**
+ * With a limit: builds table hits, in table order, until `keep` qualify. While all hits are of
+ * one list that order is the result's, so the rest are only counted (`beyond`, all of `list`)
+ * and `next` is past the end; otherwise `next` is where building must go on, for every hit.
+ */
+function buildNearest(
+  table: OrderedHits,
+  facts: EntryFacts,
+  limits: Map<string, number>,
+  keep: number,
+  hits: Match[],
+  take: (found: string, distance: number, facts: HitFacts | undefined) => void,
+): { next: number; beyond: number; list: string | undefined } {
+  const { ids, distances, hashAt } = table;
+  let k = 0;
+  for (; k < ids.length && hits.length < keep; k++) take(hashAt(k), distances[k], facts.get(ids[k]));
+  const list = hits.length > 0 ? hits[0].list : undefined;
+  if (k < ids.length && hits.every((h) => h.list === list)) {
+    const rest = countOneList(table, facts, limits, k, list);
+    if (rest !== undefined) return { next: ids.length, beyond: rest.count, list: rest.list };
+  }
+  // Another list's hit, or one whose entries only the store knows: build them all.
+  return { next: k, beyond: 0, list: undefined };
+}
+
+/**
+ * Counts the qualifying table hits from `from` on while all are of `list` (any one list when
+ * undefined). Undefined as soon as one is of another list or only the store knows its entries:
+ * then the hits are not in result order and must all be built and sorted.
+ */
+function countOneList(
+  table: OrderedHits,
+  facts: EntryFacts,
+  limits: Map<string, number>,
+  from: number,
+  list: string | undefined,
+): { count: number; list: string | undefined } | undefined {
+  const { ids, distances } = table;
+  let count = 0;
+  let lastFacts: HitFacts | undefined;
+  let lastLimit: number | undefined;
+  for (let k = from; k < ids.length; k++) {
+    const hitFacts = facts.get(ids[k]);
+    if (hitFacts === undefined) return undefined;
+    if (hitFacts !== lastFacts) {
+      lastFacts = hitFacts;
+      lastLimit = limits.get(hitFacts.list);
+    }
+    if (lastLimit === undefined || distances[k] > lastLimit) continue;
+    if (list === undefined) list = hitFacts.list;
+    else if (hitFacts.list !== list) return undefined;
+    count++;
+  }
+  return { count, list };
+}
+
+/**
+ * The first `keep` of each part, with totals that add the `beyond` hits counted and not built
+ * (all of one list: an allow-list's, when `beyondAllowed`, else a list whose hits all match).
+ */
+function limited(result: MatchResult, keep: number, beyond: number, beyondAllowed: boolean): MatchResult {
+  const { matches, suppressed, allowedBy } = result;
+  const totals: MatchTotals = {
+    matches: matches.length + (beyondAllowed ? 0 : beyond),
+    suppressed: suppressed.length,
+    allowedBy: allowedBy.length + (beyondAllowed ? beyond : 0),
+  };
+  // Written out, not spread or looped over: this runs once per query, 1 µs a call otherwise.
+  if (matches.length > keep) matches.length = keep;
+  if (suppressed.length > keep) suppressed.length = keep;
+  if (allowedBy.length > keep) allowedBy.length = keep;
+  return { matches, suppressed, allowedBy, totals };
 }
 
 /** `ordered`: hits are in byDistance order already (and so is any part of them). */

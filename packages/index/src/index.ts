@@ -11,6 +11,7 @@ export {
   type ListInfo,
   type Match,
   type MatchResult,
+  type MatchTotals,
   openIndex,
   type SearchOptions,
 } from './hash-index.js';

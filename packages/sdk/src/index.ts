@@ -15,6 +15,7 @@ export type {
   ListInfo,
   Match,
   MatchResult,
+  MatchTotals,
   SearchOptions,
 } from '@staydown/index';
 export { HashIndex, importFile, openIndex } from '@staydown/index';
