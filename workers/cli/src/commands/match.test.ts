@@ -131,6 +131,24 @@ describe('staydown match', () => {
     }
   });
 
+  it('shows only the nearest --limit matches and how many there were', async () => {
+    const [full] = (await staydown('match', '--db', 'db', '--json', H0)).json();
+    expect(Object.keys(full)).toEqual(['query', 'signal', 'matches', 'suppressed', 'allowedBy']);
+    const [one] = (await staydown('match', '--db', 'db', '--json', '--limit', '1', H0)).json();
+    expect(one).toEqual({
+      ...full,
+      matches: full.matches.slice(0, 1),
+      totals: { matches: 2, suppressed: 0, allowedBy: 0 },
+    });
+    const [counts] = (await staydown('match', '--db', 'db', '--json', '--limit', '0', '--file', image)).json();
+    expect(counts).toMatchObject({ matches: [], totals: { matches: 2, suppressed: 0, allowedBy: 0 } });
+    const table = await staydown('match', '--db', 'db', '--limit', '1', H0);
+    expect(table.out).toContain(`${H0}: 2 matches`);
+    expect(table.out).toMatch(/police\tpdq d=5/);
+    expect(table.out).not.toContain('partner');
+    expect(table.out).toContain('1 more not shown (--limit)');
+  });
+
   it('shows allow-list suppression', async () => {
     writeFileSync(path.join(tmp, 'logos.txt'), `${H0}\n`);
     expect((await staydown('index', 'import', '--db', 'db', '--list', 'logos', 'logos.txt')).code).toBe(0);
@@ -147,6 +165,8 @@ describe('staydown match', () => {
     expect((await staydown('match', '--db', 'db', '--signal', 'nope', H0)).code).toBe(2);
     expect((await staydown('match', '--db', 'db', '--max-distance', '-3', H0)).code).toBe(2);
     expect((await staydown('match', '--db', 'db', '--max-distance', '999', H0)).code).toBe(2);
+    expect((await staydown('match', '--db', 'db', '--limit', '-1', H0)).code).toBe(2);
+    expect((await staydown('match', '--db', 'db', '--limit', 'all', H0)).code).toBe(2);
     expect((await staydown('match', '--help')).out).toContain('exit codes');
   });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { appendAll, ErrorCodes, getSignal, StaydownError, toStaydownError } from '@staydown/core';
+import { ErrorCodes, getSignal, StaydownError, toStaydownError } from '@staydown/core';
 import { DEFAULT_DECODE_LIMITS, hashImage } from '@staydown/hashing';
-import { byDistance, type HashIndex, type Match, type MatchResult, openIndex } from '@staydown/index';
+import { type HashIndex, type Match, type MatchResult, openIndex, type SearchOptions } from '@staydown/index';
 import { readFileBounded } from '@staydown/scanner';
 import { intFlag, parseCommandArgs, usage } from '../args.js';
 import { type CommandIo, ExitCode } from '../io.js';
@@ -10,16 +10,20 @@ import { type CommandIo, ExitCode } from '../io.js';
  * `staydown match` — looks hashes (or image files, hashed first) up in an index.
  */
 
-const HELP = `usage: staydown match --db DIR [--signal S] [--max-distance N] [--list NAME]... [--json] (HEX... | --file PATH...)
+const HELP = `usage: staydown match --db DIR [--signal S] [--max-distance N] [--list NAME]... [--limit N] [--json] (HEX... | --file PATH...)
 
 Matches hashes against the index in DIR. HEX arguments are hashes of --signal (default pdq);
 each --file is hashed first (all signals) and every signal is matched.
   --max-distance N  largest distance that counts (default: each list's threshold, else the
                     signal's: pdq 31, blockhash 10; exact digests always 0)
   --list NAME       only matches in this list (repeatable); allow-lists still suppress
+  --limit N         show at most N matches (and N suppressed, N allow-list hits) per query,
+                    the nearest first, and how many there were in all (0: counts only); for
+                    hashes near a blank image, which can match a large part of a list
   --json            one line per query: {"query","signal","matches":[{"list","label","ref",
-                    "hash","distance"}],"suppressed":[...],"allowedBy":[...]}; a failed query
-                    has "error" instead
+                    "hash","distance"}],"suppressed":[...],"allowedBy":[...]}, with --limit
+                    also "totals":{"matches","suppressed","allowedBy"}; a failed query has
+                    "error" instead
 
 Matches that an allow-list entry (known false positive) explains at least as well are listed
 under "suppressed", not "matches".
@@ -39,6 +43,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     'max-distance': { type: 'string' },
     list: { type: 'string', multiple: true },
     file: { type: 'string', multiple: true },
+    limit: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -61,6 +66,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   ];
   if (queries.length === 0) throw usage('nothing to match: give HEX hashes or --file PATH');
   const lists = values.list;
+  const limit = values.limit === undefined ? undefined : intFlag('limit', values.limit, 0);
 
   const index = await openIndex(path.resolve(io.cwd, values.db), { readOnly: true });
   let failed = false;
@@ -77,8 +83,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       try {
         const result =
           q.kind === 'hex'
-            ? index.search(signal, q.query, { maxDistance, lists })
-            : await matchFile(index, path.resolve(io.cwd, q.query), maxDistance, lists);
+            ? index.search(signal, q.query, { maxDistance, lists, limit })
+            : await matchFile(index, path.resolve(io.cwd, q.query), { maxDistance, lists, limit });
         write(io, values.json, q.query, shownSignal, result);
       } catch (error) {
         const e = toStaydownError(error);
@@ -95,38 +101,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   return failed ? ExitCode.FAILED : ExitCode.OK;
 }
 
-/** Hashes a file with every signal and matches each one (at --max-distance when given). */
-async function matchFile(
-  index: HashIndex,
-  file: string,
-  maxDistance: number | undefined,
-  lists: string[] | undefined,
-): Promise<MatchResult> {
+/** Hashes a file with every signal and matches each one. */
+async function matchFile(index: HashIndex, file: string, options: SearchOptions): Promise<MatchResult> {
   // Refused by its size before it is read, and refused if it is not a regular file (a FIFO
   // blocked for ever; /dev/zero filled memory).
   const bytes = readFileBounded(file, DEFAULT_DECODE_LIMITS.maxBytes);
-  const hashes = await hashImage(bytes);
-  if (maxDistance === undefined) return index.matchHashes({ ...hashes }, { lists });
-  const merged: MatchResult = { matches: [], suppressed: [], allowedBy: [] };
-  for (const [name, value] of Object.entries(hashes)) {
-    if (typeof value !== 'string' || !isSignal(name)) continue;
-    const perceptual = getSignal(name).kind === 'perceptual';
-    const r = index.search(name, value, { lists, maxDistance: perceptual ? maxDistance : undefined });
-    appendAll(merged.matches, r.matches);
-    appendAll(merged.suppressed, r.suppressed);
-    appendAll(merged.allowedBy, r.allowedBy);
-  }
-  for (const part of [merged.matches, merged.suppressed, merged.allowedBy]) part.sort(byDistance);
-  return merged;
-}
-
-function isSignal(name: string): boolean {
-  try {
-    getSignal(name);
-    return true;
-  } catch {
-    return false;
-  }
+  return index.matchHashes({ ...(await hashImage(bytes)) }, options);
 }
 
 const shape = (m: Match) => ({
@@ -147,12 +127,13 @@ function write(io: CommandIo, json: boolean, query: string, signal: string, resu
         matches: result.matches.map(shape),
         suppressed: result.suppressed.map(shape),
         allowedBy: result.allowedBy.map(shape),
+        ...(result.totals && { totals: result.totals }),
       })}\n`,
     );
     return;
   }
-  const n = result.matches.length;
-  const s = result.suppressed.length;
+  const n = result.totals?.matches ?? result.matches.length;
+  const s = result.totals?.suppressed ?? result.suppressed.length;
   io.stdout.write(
     `${query}: ${n === 0 ? 'no match' : `${n} match${n === 1 ? '' : 'es'}`}${s ? `, ${s} suppressed by an allow-list` : ''}\n`,
   );
@@ -161,4 +142,7 @@ function write(io: CommandIo, json: boolean, query: string, signal: string, resu
   for (const m of result.matches) io.stdout.write(line(m));
   for (const m of result.suppressed) io.stdout.write(line(m, '\t(suppressed)'));
   for (const m of result.allowedBy) io.stdout.write(line(m, '\t(allow-list)'));
+  const shown = result.matches.length + result.suppressed.length + result.allowedBy.length;
+  const all = result.totals ? result.totals.matches + result.totals.suppressed + result.totals.allowedBy : shown;
+  if (all > shown) io.stdout.write(`  … ${all - shown} more not shown (--limit)\n`);
 }
