@@ -42,6 +42,11 @@ const DISTRIBUTIONS = [
 /** Queries per measured call: half near a stored hash (a few to 40 bits off), half unrelated. */
 const QUERIES = 512;
 
+/**
+ * The limit of the limited-search rows (no target): what a caller that acts on the nearest few
+ * matches gains when a query near a blank image finds a large part of the list.
+ */
+const LIMITED_MATCHES = 100;
 const TARGETS = { r31: 2000, r31Ratio: 30, r16: 20_000, openSeconds: 5, importRate: 200_000, bytesPerHash: 120 };
 /** Where an index keeps the snapshot of its PDQ search table (SignalSpace.snapshotPath). */
 const SNAPSHOT_FILE = 'mih-pdq.snap';
@@ -122,6 +127,8 @@ function queryRatesInFreshProcess(
   spread16: QuerySpread;
   table31: Rate | null;
   table16: Rate | null;
+  limited31: Rate;
+  limited16: Rate;
 } {
   const file = path.join(dir, '..', `queries-${process.pid}.json`);
   writeFileSync(file, JSON.stringify(qs));
@@ -136,6 +143,8 @@ function queryRatesInFreshProcess(
     const r31 = await queryRate(index, qs, 31, 'auto', ${timeMs});
     const r16 = await queryRate(index, qs, 16, 'auto', ${timeMs});
     const scan = await queryRate(index, qs, 31, 'scan', ${timeMs});
+    const limited31 = await queryRate(index, qs, 31, 'auto', ${timeMs}, ${LIMITED_MATCHES});
+    const limited16 = await queryRate(index, qs, 16, 'auto', ${timeMs}, ${LIMITED_MATCHES});
     // After the rates, so timing single calls cannot disturb them.
     const spread31 = querySpread(index, qs, 31);
     const spread16 = querySpread(index, qs, 16);
@@ -151,7 +160,7 @@ function queryRatesInFreshProcess(
       table31 = await tableRate(table, bytes, 31, false, ${timeMs});
       table16 = await tableRate(table, bytes, 16, false, ${timeMs});
     }
-    console.log(JSON.stringify({ r31, r16, scan, spread31, spread16, table31, table16 }));`;
+    console.log(JSON.stringify({ r31, r16, scan, spread31, spread16, table31, table16, limited31, limited16 }));`;
   try {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
@@ -281,6 +290,7 @@ export async function queryRate(
   maxDistance: number,
   strategy: 'auto' | 'scan',
   timeMs: number,
+  limit?: number,
 ): Promise<{ hz: number; spreadPct: number; samples: number }> {
   // The linear scan over millions of hashes takes milliseconds per query: fewer per call.
   // Otherwise every measured call runs the whole query set: calls over windows of it made the
@@ -288,10 +298,10 @@ export async function queryRate(
   const perCall = strategy === 'scan' ? 8 : qs.length;
   let at = 0;
   const rate = await measure(
-    `${strategy} r=${maxDistance}`,
+    `${strategy} r=${maxDistance}${limit === undefined ? '' : ` limit ${limit}`}`,
     () => {
       for (let i = 0; i < perCall; i++) {
-        index.search('pdq', qs[at], { maxDistance, strategy });
+        index.search('pdq', qs[at], { maxDistance, strategy, limit });
         at = (at + 1) % qs.length;
       }
     },
@@ -524,7 +534,8 @@ export const indexSuite: Suite = {
           await index.close();
           const qs = queries(records, n, 7);
           ctx.log(`index ${tag}: querying (fresh process)`);
-          const { r31, r16, scan, spread31, spread16, table31, table16 } = queryRatesInFreshProcess(dir, qs, timeMs);
+          const { r31, r16, scan, spread31, spread16, table31, table16, limited31, limited16 } =
+            queryRatesInFreshProcess(dir, qs, timeMs);
           notes.push(describeSpread(31, tag, spread31), describeSpread(16, tag, spread16));
           const job = { kind: 'match' as const, item: 'query hash', threads: 1, indexSize: n };
           figures.push({
@@ -542,6 +553,18 @@ export const indexSuite: Suite = {
             spreadPct: r16.spreadPct,
             samples: r16.samples,
           });
+          for (const [radius, rate] of [
+            [31, limited31],
+            [16, limited16],
+          ] as const) {
+            figures.push({
+              name: `queries r=${radius} ${tag}, at most ${LIMITED_MATCHES} matches a query (limit)`,
+              value: rate.hz,
+              unit: 'q/s',
+              spreadPct: rate.spreadPct,
+              samples: rate.samples,
+            });
+          }
           for (const [radius, rate] of [
             [31, table31],
             [16, table16],
