@@ -107,6 +107,50 @@ export async function measure(
   };
 }
 
+/**
+ * Rates of several ways of doing the same work, measured in turns: one call of each, in an
+ * order that rotates, round after round until each has run `timeMs` (at least `minRounds`
+ * rounds). A virtual machine's memory speed drifts by up to 2x over minutes; measured one
+ * after another, two ways compare two moments of the machine (a limited search once came out
+ * faster than the table search it contains). In turns, the drift falls on all of them alike
+ * and their ratios hold. Each rate is the median call's; `opsPerCall` as in measure().
+ */
+export function interleavedRates<K extends string>(
+  ways: Record<K, () => unknown>,
+  options: { timeMs: number; opsPerCall?: number; minRounds?: number; warmupRounds?: number },
+): Record<K, Rate> {
+  const names = Object.keys(ways) as K[];
+  const { timeMs, opsPerCall = 1, minRounds = 5, warmupRounds = 2 } = options;
+  for (let round = 0; round < warmupRounds; round++) for (const name of names) ways[name]();
+  const samples = new Map<K, number[]>(names.map((name) => [name, []]));
+  const spent = new Map<K, number>(names.map((name) => [name, 0]));
+  for (let round = 0; round < minRounds || names.some((name) => (spent.get(name) ?? 0) < timeMs); round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(round + i) % names.length];
+      const start = process.hrtime.bigint();
+      ways[name]();
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      samples.get(name)?.push(ms);
+      spent.set(name, (spent.get(name) ?? 0) + ms);
+    }
+  }
+  const rates = {} as Record<K, Rate>;
+  for (const name of names) {
+    const ms = samples.get(name) ?? [];
+    const mid = median(ms);
+    const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+    const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, ms.length - 1));
+    rates[name] = {
+      hz: (1000 / mid) * opsPerCall,
+      medianMs: mid / opsPerCall,
+      // As tinybench's relative margin of error: 95 % interval of the mean, in % of it.
+      spreadPct: ((1.96 * sd) / Math.sqrt(ms.length) / mean) * 100,
+      samples: ms.length,
+    };
+  }
+  return rates;
+}
+
 /** Wall-clock rate of a single long run (for throughput over a whole corpus). */
 export async function timeOnce(
   fn: () => Promise<number> | number,

@@ -13,7 +13,7 @@ import {
   syntheticRecords,
 } from '@staydown/index';
 import type { BenchContext, Figure, Rate, Ratio, Suite, SuiteResult } from '../harness.js';
-import { measure, median, percentile } from '../harness.js';
+import { interleavedRates, measure, median, percentile } from '../harness.js';
 
 /**
  * The hash index at scale: PDQ lists of 100 k (quick) or 1 M and 10 M (full) hashes, uniform
@@ -111,9 +111,10 @@ function queries(records: Uint8Array, count: number, seed: number): string[] {
  * Queries/s at r=31, r=16 and by the forced linear scan, measured in a fresh process that
  * has only the index open, as a matcher or worker would: not in this process, whose heap
  * holds the generated hashes and what the import left, and whose collections would land in
- * the timed calls. Then, the index closed, the same queries against its search table alone
- * (loaded from its snapshot), which finds the ids but builds no results: the difference is
- * what ordering the matches and making their objects costs.
+ * the timed calls. At each radius, in turns with the index's whole answers (searchRates):
+ * its answers limited to LIMITED_MATCHES, and its search table alone (loaded from the
+ * snapshot), which finds the ids but builds no results. The differences are what ordering
+ * the matches and making their objects cost.
  */
 function queryRatesInFreshProcess(
   dir: string,
@@ -134,32 +135,25 @@ function queryRatesInFreshProcess(
   writeFileSync(file, JSON.stringify(qs));
   const script = `
     const { HammingTable, openIndex } = await import(${JSON.stringify(import.meta.resolve('@staydown/index'))});
-    const { queryRate, querySpread, tableRate } = await import(${JSON.stringify(import.meta.url)});
+    const { queryRate, querySpread, searchRates } = await import(${JSON.stringify(import.meta.url)});
     const { existsSync, readFileSync } = await import('node:fs');
     const qs = JSON.parse(readFileSync(${JSON.stringify(file)}, 'utf8'));
     const index = await openIndex(${JSON.stringify(dir)}, { readOnly: true });
     // Warm: JIT tiers, and the store's pages mapped into this process, as in a running matcher.
     for (let pass = 0; pass < 2; pass++) for (const q of qs) for (const r of [31, 16]) index.search('pdq', q, { maxDistance: r });
-    const r31 = await queryRate(index, qs, 31, 'auto', ${timeMs});
-    const r16 = await queryRate(index, qs, 16, 'auto', ${timeMs});
+    // Lists too small for substring tables are scanned and keep no snapshot.
+    const snapshot = ${JSON.stringify(path.join(dir, SNAPSHOT_FILE))};
+    const table = existsSync(snapshot) ? HammingTable.readSnapshot(snapshot).table : null;
+    const at31 = searchRates(index, table, qs, 31, ${timeMs});
+    const at16 = searchRates(index, table, qs, 16, ${timeMs});
     const scan = await queryRate(index, qs, 31, 'scan', ${timeMs});
-    const limited31 = await queryRate(index, qs, 31, 'auto', ${timeMs}, ${LIMITED_MATCHES});
-    const limited16 = await queryRate(index, qs, 16, 'auto', ${timeMs}, ${LIMITED_MATCHES});
     // After the rates, so timing single calls cannot disturb them.
     const spread31 = querySpread(index, qs, 31);
     const spread16 = querySpread(index, qs, 16);
     await index.close();
-    // Lists too small for substring tables are scanned and keep no snapshot.
-    let table31 = null;
-    let table16 = null;
-    const snapshot = ${JSON.stringify(path.join(dir, SNAPSHOT_FILE))};
-    if (existsSync(snapshot)) {
-      const { table } = HammingTable.readSnapshot(snapshot);
-      const bytes = qs.map((q) => Uint8Array.from(Buffer.from(q, 'hex')));
-      for (const r of [31, 16]) for (const q of bytes) table.search(q, r, () => {});
-      table31 = await tableRate(table, bytes, 31, false, ${timeMs});
-      table16 = await tableRate(table, bytes, 16, false, ${timeMs});
-    }
+    const r31 = at31.index;
+    const r16 = at16.index;
+    const [limited31, limited16, table31, table16] = [at31.limited, at16.limited, at31.table, at16.table];
     console.log(JSON.stringify({ r31, r16, scan, spread31, spread16, table31, table16, limited31, limited16 }));`;
   try {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
@@ -290,7 +284,6 @@ export async function queryRate(
   maxDistance: number,
   strategy: 'auto' | 'scan',
   timeMs: number,
-  limit?: number,
 ): Promise<{ hz: number; spreadPct: number; samples: number }> {
   // The linear scan over millions of hashes takes milliseconds per query: fewer per call.
   // Otherwise every measured call runs the whole query set: calls over windows of it made the
@@ -298,16 +291,45 @@ export async function queryRate(
   const perCall = strategy === 'scan' ? 8 : qs.length;
   let at = 0;
   const rate = await measure(
-    `${strategy} r=${maxDistance}${limit === undefined ? '' : ` limit ${limit}`}`,
+    `${strategy} r=${maxDistance}`,
     () => {
       for (let i = 0; i < perCall; i++) {
-        index.search('pdq', qs[at], { maxDistance, strategy, limit });
+        index.search('pdq', qs[at], { maxDistance, strategy });
         at = (at + 1) % qs.length;
       }
     },
     { timeMs, iterations: 5, opsPerCall: perCall },
   );
   return rate;
+}
+
+/**
+ * Whole passes over the query set at one radius, in turns (interleavedRates): the index's
+ * whole answers, its answers limited to LIMITED_MATCHES, and `table` (the index's search
+ * table, loaded apart) alone, when there is one.
+ */
+export function searchRates(
+  index: HashIndex,
+  table: HammingTable | null,
+  qs: string[],
+  maxDistance: number,
+  timeMs: number,
+): { index: Rate; limited: Rate; table: Rate | null } {
+  const bytes = qs.map((q) => Uint8Array.from(Buffer.from(q, 'hex')));
+  const noop = () => {};
+  const ways = {
+    index: () => {
+      for (const q of qs) index.search('pdq', q, { maxDistance });
+    },
+    limited: () => {
+      for (const q of qs) index.search('pdq', q, { maxDistance, limit: LIMITED_MATCHES });
+    },
+    table: () => {
+      if (table) for (const q of bytes) table.search(q, maxDistance, noop);
+    },
+  };
+  const rates = interleavedRates(ways, { timeMs, opsPerCall: qs.length });
+  return { ...rates, table: table ? rates.table : null };
 }
 
 /**
@@ -577,6 +599,22 @@ export const indexSuite: Suite = {
               spreadPct: rate.spreadPct,
               samples: rate.samples,
             });
+          }
+          // Measured in the same rounds, so these hold however the machine's speed drifted.
+          for (const [radius, whole, limited, table] of [
+            [31, r31, limited31, table31],
+            [16, r16, limited16, table16],
+          ] as const) {
+            ratios.push({
+              name: `limit ${LIMITED_MATCHES} vs whole answers at r=${radius}, ${tag}`,
+              value: limited.hz / whole.hz,
+            });
+            if (table) {
+              ratios.push({
+                name: `whole answers vs search table alone at r=${radius}, ${tag}`,
+                value: whole.hz / table.hz,
+              });
+            }
           }
           figures.push({
             name: `queries brute-force wasm scan ${tag}`,
