@@ -91,12 +91,33 @@ interface ListView {
   thresholds: Record<string, number>;
 }
 
+/**
+ * The lists' views for a call, and the plan each signal and maxDistance makes of them. The
+ * views of all lists are kept while the lists' settings stand, and so are their plans: making
+ * both again per query was a sixth of an empty query's cost outside the table search.
+ */
+interface ListViews {
+  byName: Map<string, ListView>;
+  /** By signal, then maxDistance (undefined: each list's threshold). */
+  plans: Map<string, Map<number | undefined, SearchPlan>>;
+}
+
+/** Each enabled list's largest distance for one signal and maxDistance. */
+interface SearchPlan {
+  limits: Map<string, number>;
+  /** The enabled lists' names. */
+  enabled: string[];
+  anyAllow: boolean;
+  /** The largest of `limits`. */
+  widest: number;
+}
+
 export class HashIndex {
   readonly dir: string;
   private readonly store: IndexStore;
   private readonly options: Required<IndexOptions>;
   private readonly spaces = new Map<string, SignalSpace>();
-  private listCache: { generation: number; lists: ListSettings[] } | undefined;
+  private listCache: { generation: number; lists: ListSettings[]; all?: ListViews } | undefined;
   private closed = false;
   /** Stops for the writer threads of imports in progress (holdWriter). */
   private readonly writers = new Set<(reason: StaydownError) => Promise<void>>();
@@ -159,44 +180,37 @@ export class HashIndex {
   }
 
   /** Starts every search call: the latest committed state, and the lists' settings once. */
-  private listViews(only: readonly string[] | undefined): Map<string, ListView> {
+  private listViews(only: readonly string[] | undefined): ListViews {
     this.store.refreshReads();
     const generation = this.store.listsGeneration();
     if (this.listCache?.generation !== generation) {
       this.listCache = { generation, lists: this.store.listSettings() };
     }
-    const all = new Map(this.listCache.lists.map((l) => [l.name, l]));
-    const wanted = only === undefined ? undefined : new Set(only);
-    for (const name of wanted ?? []) {
-      if (!all.has(name)) {
+    const cache = this.listCache;
+    if (only === undefined) {
+      cache.all ??= viewsOf(cache.lists, undefined);
+      return cache.all;
+    }
+    const wanted = new Set(only);
+    for (const name of wanted) {
+      if (!cache.lists.some((l) => l.name === name)) {
         throw new StaydownError(ErrorCodes.UNKNOWN_LIST, `no list named ${JSON.stringify(name)} in the index`, {
           details: { list: name },
         });
       }
     }
-    const views = new Map<string, ListView>();
-    for (const [name, l] of all) {
-      const enabled = l.enabled && (l.allow || wanted === undefined || wanted.has(name));
-      views.set(name, { enabled, allow: l.allow, thresholds: l.thresholds });
-    }
-    return views;
+    return viewsOf(cache.lists, wanted);
   }
 
-  private searchWith(type: SignalType, hex: string, options: SearchOptions, lists: Map<string, ListView>): MatchResult {
+  private searchWith(type: SignalType, hex: string, options: SearchOptions, views: ListViews): MatchResult {
     const hash = type.normalize(hex);
     const fixed = options.maxDistance;
     if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed > type.bits)) {
       throw new StaydownError(ErrorCodes.INVALID_OPTION, `maxDistance must be an integer 0–${type.bits}, got ${fixed}`);
     }
     checkLimit(options.limit);
-    // Each enabled list's largest distance, resolved once per call rather than per hit.
-    const limits = new Map<string, number>();
-    let anyAllow = false;
-    for (const [name, list] of lists) {
-      if (!list.enabled) continue;
-      limits.set(name, type.kind === 'exact' ? 0 : (fixed ?? list.thresholds[type.name] ?? type.defaultThreshold));
-      anyAllow ||= list.allow;
-    }
+    const { limits, enabled, anyAllow, widest } = planOf(views, type, fixed);
+    const lists = views.byName;
 
     const hits: Match[] = [];
     /**
@@ -212,7 +226,6 @@ export class HashIndex {
     let beyondAllowed = false;
     // With a few lists to look in, each found hash costs one key lookup per list; with many,
     // one range read of all its entries.
-    const enabled = [...limits.keys()];
     const read =
       enabled.length <= POINT_LOOKUP_LISTS
         ? (found: string) => this.store.entriesInLists(type.name, found, enabled)
@@ -226,11 +239,7 @@ export class HashIndex {
     if (type.kind === 'exact') {
       collect(hash, 0);
     } else if (limits.size > 0) {
-      const { table, facts, recent } = this.space(type).search(
-        hash,
-        maxOf(limits.values()),
-        options.strategy === 'scan',
-      );
+      const { table, facts, recent } = this.space(type).search(hash, widest, options.strategy === 'scan');
       // Only a hash removed from the table and added again can be found twice.
       const seen = recent.length > 0 ? new Set<string>() : undefined;
       // Hits of one list share a facts object: its list's limit is looked up once per run.
@@ -617,6 +626,38 @@ export function normalizeEntry(e: EntryInput, now: string): Entry {
 
 function emptyToNull(value: string | null | undefined): string | null {
   return value === undefined || value === null || value === '' ? null : String(value);
+}
+
+/** The views of `lists`, with only the `wanted` ones enabled (allow-lists always). */
+function viewsOf(lists: readonly ListSettings[], wanted: ReadonlySet<string> | undefined): ListViews {
+  const byName = new Map<string, ListView>();
+  for (const l of lists) {
+    const enabled = l.enabled && (l.allow || wanted === undefined || wanted.has(l.name));
+    byName.set(l.name, { enabled, allow: l.allow, thresholds: l.thresholds });
+  }
+  return { byName, plans: new Map() };
+}
+
+/** Each enabled list's largest distance for `type` at `fixed` (or its threshold), made once per views. */
+function planOf(views: ListViews, type: SignalType, fixed: number | undefined): SearchPlan {
+  let bySignal = views.plans.get(type.name);
+  if (bySignal === undefined) {
+    bySignal = new Map();
+    views.plans.set(type.name, bySignal);
+  }
+  let plan = bySignal.get(fixed);
+  if (plan === undefined) {
+    const limits = new Map<string, number>();
+    let anyAllow = false;
+    for (const [name, list] of views.byName) {
+      if (!list.enabled) continue;
+      limits.set(name, type.kind === 'exact' ? 0 : (fixed ?? list.thresholds[type.name] ?? type.defaultThreshold));
+      anyAllow ||= list.allow;
+    }
+    plan = { limits, enabled: [...limits.keys()], anyAllow, widest: limits.size > 0 ? maxOf(limits.values()) : 0 };
+    bySignal.set(fixed, plan);
+  }
+  return plan;
 }
 
 function checkLimit(limit: number | undefined): void {
