@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ErrorCodes,
   getSignal,
   hammingDistance,
   hexHammingDistance,
+  hexInto,
+  isHex,
   popcount32,
   StaydownError,
   toStaydownError,
@@ -29,6 +32,28 @@ describe('hex and distance', () => {
     expect(popcount32(0x80000001)).toBe(2);
     expect(hammingDistance(Uint8Array.of(0xff, 0, 1), Uint8Array.of(0, 0, 0))).toBe(9);
     expect(hexHammingDistance('f'.repeat(64), '0'.repeat(64))).toBe(256);
+  });
+
+  it('parses hex into bytes as Buffer does, either case, and refuses anything else', () => {
+    // Every character code up to U+017F in any place: the digits of both cases and nothing else pass.
+    const text = fc.string({
+      unit: fc.integer({ min: 0, max: 0x17f }).map((c) => String.fromCharCode(c)),
+      maxLength: 10,
+    });
+    const hexText = fc
+      .uint8Array({ minLength: 0, maxLength: 5 })
+      .chain((b) => fc.constantFrom(Buffer.from(b).toString('hex'), Buffer.from(b).toString('hex').toUpperCase()));
+    fc.assert(
+      fc.property(fc.oneof(text, hexText), (hex) => {
+        const out = new Uint8Array(8);
+        const valid = hex.length % 2 === 0 && isHex(hex, hex.length * 4);
+        expect(hexInto(hex, out, 1, hex.length / 2)).toBe(valid);
+        if (valid) expect(Buffer.from(out.subarray(1, 1 + hex.length / 2))).toEqual(Buffer.from(hex, 'hex'));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(hexInto('0a', new Uint8Array(2), 0, 2)).toBe(false); // too short for 2 bytes
+    expect(hexInto('0G', new Uint8Array(1), 0, 1)).toBe(false);
   });
 });
 

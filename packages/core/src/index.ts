@@ -1,7 +1,7 @@
 export { appendAll, maxOf, minOf } from './arrays.js';
 export type { ErrorCode, StaydownErrorOptions } from './errors.js';
 export { ErrorCodes, isStaydownError, StaydownError, toStaydownError } from './errors.js';
-export { bytesToHex, hammingDistance, hexHammingDistance, hexToBytes, isHex, popcount32 } from './hex.js';
+export { bytesToHex, hammingDistance, hexHammingDistance, hexInto, hexToBytes, isHex, popcount32 } from './hex.js';
 export type { BuiltinSignalName, SignalType } from './signals.js';
 export {
   BLOCKHASH,

@@ -478,6 +478,23 @@ describe('lists, thresholds and allow-lists', () => {
     expect(() => index.search('pdq', h0)).toThrow(expect.objectContaining({ code: 'INDEX_CLOSED' }));
   });
 
+  it('takes a query in either case or with spaces around it, and refuses a bad one with no list enabled', async () => {
+    const index = await openIndex(freshDir());
+    index.add([{ signal: 'pdq', hash: hashAt(10), list: 'police' }]);
+    const want = index.search('pdq', h0).matches;
+    expect(want).toHaveLength(1);
+    expect(index.search('pdq', h0.toUpperCase()).matches).toEqual(want);
+    expect(index.search('pdq', ` ${h0}\n`).matches).toEqual(want);
+    index.setEnabled('police', false);
+    expect(index.search('pdq', h0).matches).toEqual([]);
+    for (const bad of ['xyz', `${h0}0`, `g${h0.slice(1)}`]) {
+      expect(() => index.search('pdq', bad)).toThrow(expect.objectContaining({ code: 'INVALID_HASH' }));
+    }
+    index.setEnabled('police', true);
+    expect(() => index.search('pdq', `g${h0.slice(1)}`)).toThrow(expect.objectContaining({ code: 'INVALID_HASH' }));
+    await index.close();
+  });
+
   it('finds a hash in every list, whether its entries are read per list (few) or as a range (many)', async () => {
     const index = await openIndex(freshDir());
     const lists = Array.from({ length: 12 }, (_, i) => `list-${String(i).padStart(2, '0')}`);

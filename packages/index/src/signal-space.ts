@@ -1,6 +1,6 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, type SignalType, StaydownError } from '@staydown/core';
+import { ErrorCodes, hexInto, type SignalType, StaydownError } from '@staydown/core';
 import { EntryFacts, type HitFacts } from './entry-facts.js';
 import { HammingTable, hasTag, LinearStore, RECORD_BYTES } from './hamming-table.js';
 import { inResultOrder, type OrderedHits } from './hit-order.js';
@@ -321,9 +321,11 @@ export class SignalSpace {
     maxDistance: number,
     forceScan: boolean,
   ): SpaceHits {
-    query.fill(0);
-    writeRecord(query, 0, hex);
     const bytes = this.signal.bits / 8;
+    query.fill(0);
+    // Checked as it is parsed; anything else (spaces around it) or nothing valid: normalize()
+    // trims it, or throws INVALID_HASH.
+    if (!hexInto(hex, query, 0, bytes)) writeRecord(query, 0, this.signal.normalize(hex));
     const mode = this.table.search(query, maxDistance, (id, d) => hits.add(id, d), forceScan);
     const n = hits.size;
     // Whether ids order the hashes is worth knowing only for hits enough to sort.
