@@ -241,7 +241,8 @@ export class HashIndex {
     if (type.kind === 'exact') {
       collect(hash, 0);
     } else if (limits.size > 0) {
-      const { table, facts, recent } = this.space(type).search(hash, widest, options.strategy === 'scan');
+      const scan = options.strategy === 'scan';
+      const { table, facts, recent } = this.space(type).search(hash, widest, scan, keep !== undefined);
       // Only a hash removed from the table and added again can be found twice.
       const seen = recent.length > 0 ? new Set<string>() : undefined;
       // Hits of one list share a facts object: its list's limit is looked up once per run.
@@ -681,9 +682,10 @@ function buildNearest(
   hits: Match[],
   take: (found: string, distance: number, facts: HitFacts | undefined) => void,
 ): { next: number; beyond: number; list: string | undefined } {
-  const { ids, distances, hashAt } = table;
+  const { ids, distances, ownHashAt } = table;
   let k = 0;
-  for (; k < ids.length && hits.length < keep; k++) take(hashAt(k), distances[k], facts.get(ids[k]));
+  // Hashes of their own: a kept result does not keep the hex of the hits it left out alive.
+  for (; k < ids.length && hits.length < keep; k++) take(ownHashAt(k), distances[k], facts.get(ids[k]));
   const list = hits.length > 0 ? hits[0].list : undefined;
   if (k < ids.length && hits.every((h) => h.list === list)) {
     const rest = countOneList(table, facts, limits, k, list);

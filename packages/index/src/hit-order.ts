@@ -12,6 +12,7 @@
  * the following bytes.
  */
 
+import { ErrorCodes, StaydownError } from '@staydown/core';
 import { RECORD_BYTES } from './hamming-table.js';
 import type { HitList } from './hit-set.js';
 import { ByteSorter } from './record-order.js';
@@ -100,11 +101,18 @@ function radixPass(
 }
 
 /**
- * Hits whose hex is made in one native call. Each hash handed out is a substring sharing its
- * chunk's characters, and a string kept alive keeps its whole chunk: 16 hits (1 KB) bound what
- * one kept match holds, while still making one call per 16 hits instead of one per hit.
+ * Hits per chunk of hex, made in one native call when a hash of it is first asked for. Each
+ * hash handed out is a substring sharing its chunk's characters, and a string kept alive
+ * keeps its whole chunk: 16 hits (1 KB) bound what one kept match holds, while still making
+ * one call per 16 hits instead of one per hit. (Chunks past 128 KB, which V8 makes in its
+ * large-object space and never copies, built a near-blank query's 220 000 matches about 10 %
+ * faster: not worth letting one kept hash hold 135 KB.) A result cut by a limit takes hashes
+ * of its own (ownHashAt), and chunks of hits it leaves out are never made.
  */
 const HEX_CHUNK_HITS = 16;
+
+/** inResultOrder calls on this thread: hex is read from the shared scratch until the next. */
+let orderings = 0;
 
 /**
  * The records of a search's hits in result order are only read to make their hex, so one
@@ -127,8 +135,13 @@ export interface OrderedHits {
   /** Hit k's record id and distance. */
   ids: Int32Array;
   distances: Int32Array;
-  /** The hex of hit k's record's first `bytes` bytes. */
+  /**
+   * The hex of hit k's record's first `bytes` bytes, sharing its chunk's text. Read before
+   * the next search on this thread, which may reuse the records' buffer (INTERNAL otherwise).
+   */
   hashAt: (k: number) => string;
+  /** The same as a string of its own, keeping nothing else alive: for a few hits of many. */
+  ownHashAt: (k: number) => string;
 }
 
 /**
@@ -140,6 +153,10 @@ export interface OrderedHits {
  * and placed by distance. Otherwise the records are gathered (a
  * clustered query's lie all over the table), sorted on their bytes and gathered again in
  * order: a query near a blank image spent 55 of its 200 ms there.
+ *
+ * `fewHashes`: only some hashes will be asked for (a search with a limit), so each chunk of
+ * hex is made when first needed; a near-blank query limited to 100 matches ordered its hits
+ * in half the time (lazyab.mjs: 20 against 39 ms for the three largest at r=31).
  */
 export function inResultOrder(
   hits: HitList,
@@ -147,6 +164,7 @@ export function inResultOrder(
   bytes: number,
   ascending = false,
   chunkHits = HEX_CHUNK_HITS,
+  fewHashes = false,
 ): OrderedHits {
   const n = hits.size;
   const ids = new Int32Array(n);
@@ -198,15 +216,35 @@ export function inResultOrder(
       for (let w = at; w < at + RECORD_WORDS; w++) ordered[o++] = records[w];
     }
   }
-  const all = Buffer.from(ordered.buffer, 0, n * RECORD_BYTES);
-  const texts: string[] = [];
-  for (let from = 0; from < n; from += chunkHits) {
-    texts.push(all.toString('hex', from * RECORD_BYTES, Math.min(n, from + chunkHits) * RECORD_BYTES));
-  }
+  const all = Buffer.from(ordered.buffer, ordered.byteOffset, n * RECORD_BYTES);
+  const ordering = ++orderings;
+  const shared = ordered === scratch;
+  const current = () => {
+    if (shared && ordering !== orderings) {
+      throw new StaydownError(ErrorCodes.INTERNAL, 'hit hashes read after a later search reused their buffer');
+    }
+  };
+  const texts: (string | undefined)[] = new Array(Math.ceil(n / chunkHits));
+  const chunkText = (chunk: number): string => {
+    current();
+    const from = chunk * chunkHits;
+    const text = all.toString('hex', from * RECORD_BYTES, Math.min(n, from + chunkHits) * RECORD_BYTES);
+    texts[chunk] = text;
+    return text;
+  };
+  // Made up front when every hash will be asked for: made between the matches built from
+  // them, a near-blank query's 220 000 came 4–7 % slower (lazyab.mjs).
+  if (!fewHashes) for (let chunk = 0; chunk < texts.length; chunk++) chunkText(chunk);
   const digits = bytes * 2;
   const hashAt = (k: number) => {
-    const at = (k % chunkHits) * RECORD_BYTES * 2;
-    return texts[Math.floor(k / chunkHits)].substring(at, at + digits);
+    const chunk = Math.floor(k / chunkHits);
+    const text = texts[chunk] ?? chunkText(chunk);
+    const at = (k - chunk * chunkHits) * RECORD_BYTES * 2;
+    return text.substring(at, at + digits);
   };
-  return { ids, distances, hashAt };
+  const ownHashAt = (k: number) => {
+    current();
+    return all.toString('hex', k * RECORD_BYTES, k * RECORD_BYTES + bytes);
+  };
+  return { ids, distances, hashAt, ownHashAt };
 }

@@ -38,6 +38,9 @@ const NO_HITS: OrderedHits = {
   hashAt: () => {
     throw new RangeError('no hits');
   },
+  ownHashAt: () => {
+    throw new RangeError('no hits');
+  },
 };
 
 /** A table built from an import's records, waiting for their facts (SignalSpace.prepareExtension). */
@@ -302,12 +305,13 @@ export class SignalSpace {
    * Every stored hash within maxDistance: the table's hits at once, in result order, and any
    * among the hashes added since the table was built. Handing the table's over whole, rather
    * than through a call per hit, lets the caller turn them into matches in one loop.
+   * `fewHashes`: the caller will ask for the hashes of only some hits (inResultOrder).
    */
-  search(hex: string, maxDistance: number, forceScan = false): SpaceHits {
+  search(hex: string, maxDistance: number, forceScan = false, fewHashes = false): SpaceHits {
     const scratch = this.scratch ?? { query: new Uint8Array(RECORD_BYTES), hits: new HitList() };
     this.scratch = undefined;
     try {
-      return this.searchWith(scratch.query, scratch.hits, hex, maxDistance, forceScan);
+      return this.searchWith(scratch.query, scratch.hits, hex, maxDistance, forceScan, fewHashes);
     } finally {
       scratch.hits.clear();
       this.scratch = scratch;
@@ -320,6 +324,7 @@ export class SignalSpace {
     hex: string,
     maxDistance: number,
     forceScan: boolean,
+    fewHashes: boolean,
   ): SpaceHits {
     const bytes = this.signal.bits / 8;
     query.fill(0);
@@ -332,7 +337,14 @@ export class SignalSpace {
     const table =
       n === 0
         ? NO_HITS
-        : inResultOrder(hits, this.table.recordWords(), bytes, n >= ID_ORDER_MIN_HITS && this.table.recordsAscend());
+        : inResultOrder(
+            hits,
+            this.table.recordWords(),
+            bytes,
+            n >= ID_ORDER_MIN_HITS && this.table.recordsAscend(),
+            undefined,
+            fewHashes,
+          );
     const recent: RecentHit[] = [];
     if (this.delta.count > 0) {
       const base = this.table.count;
