@@ -93,8 +93,8 @@ interface ListView {
 
 /**
  * The lists' views for a call, and the plan each signal and maxDistance makes of them. The
- * views of all lists are kept while the lists' settings stand, and so are their plans: making
- * both again per query was a sixth of an empty query's cost outside the table search.
+ * views of all lists are kept while the lists' settings stand, and so are their plans: made
+ * again per query, passes over 100 k hashes ran 4 % slower at r=16 (absmall.mjs).
  */
 interface ListViews {
   byName: Map<string, ListView>;
