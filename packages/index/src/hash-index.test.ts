@@ -13,6 +13,7 @@ import {
   sortByDistance,
 } from './hash-index.js';
 import { importFile } from './import.js';
+import type { ColumnarMatchResult, MatchColumns } from './match-columns.js';
 import { nearRecord, prng, recordHex, syntheticRecords } from './test-data.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-index-'));
@@ -121,13 +122,45 @@ describe('HashIndex: a query with thousands of matches', () => {
   });
 });
 
-describe('HashIndex: a limit on what a search returns', () => {
+/** A columnar answer read back as search() gives it, through every accessor. */
+function columnsAsResult(r: ColumnarMatchResult): MatchResult {
+  const read = (c: MatchColumns): Match[] => {
+    const out: Match[] = [];
+    for (let k = 0; k < c.length; k++) {
+      const m = { signal: c.signal, hash: c.hash(k), list: c.list(k), label: c.label(k), ref: c.ref(k) };
+      out.push({ ...m, distance: c.distance(k) });
+      expect(c.at(k)).toEqual(out[k]);
+    }
+    expect(c.toArray()).toEqual(out);
+    expect([...c]).toEqual(out);
+    return out;
+  };
+  const result: MatchResult = {
+    matches: read(r.matches),
+    suppressed: read(r.suppressed),
+    allowedBy: read(r.allowedBy),
+  };
+  if (r.totals) result.totals = r.totals;
+  return result;
+}
+
+describe('HashIndex: limited and columnar answers against the whole one', () => {
   // The nearest `limit` of each part, exactly as the unlimited search orders them, and totals
   // that count them all: whether the hits are one list's (counted without building them),
   // several lists', some in two lists (read from the store), suppressed by an allow-list, or
-  // among recent additions.
-  it('gives the unlimited result’s first N of each part and counts them all', async () => {
-    const kinds = ['one list', 'three lists', 'shared hashes', 'allow-list', 'allow-list only'] as const;
+  // among recent additions. searchColumns gives the same hits in the same order, whether
+  // read from the table's columns (one list's hits; some of other lists or beyond a list's
+  // own threshold left out) or from matches built one by one.
+  it('gives the unlimited result’s first N of each part, counts them all, and the same as columns', async () => {
+    const kinds = [
+      'one list',
+      'three lists',
+      'one of three lists',
+      'list thresholds',
+      'shared hashes',
+      'allow-list',
+      'allow-list only',
+    ] as const;
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
         for (const kind of kinds) {
@@ -136,7 +169,8 @@ describe('HashIndex: a limit on what a search returns', () => {
           const records = syntheticRecords({ count, seed, clustered: 0.7 });
           // At equal distances, 'A' hits come before 'L' hits in the result, 'Z' hits after.
           const listOf = () => {
-            const x = kind === 'three lists' ? rand() : 1;
+            const x =
+              kind === 'three lists' || kind === 'one of three lists' || kind === 'list thresholds' ? rand() : 1;
             return x < 0.15 ? 'A' : x < 0.3 ? 'Z' : 'L';
           };
           const entries: EntryInput[] = [];
@@ -157,16 +191,25 @@ describe('HashIndex: a limit on what a search returns', () => {
           index.add(entries);
           if (kind === 'allow-list') index.setAllowList('ok', true);
           if (kind === 'allow-list only') index.setAllowList('L', true);
+          if (kind === 'list thresholds') {
+            index.setThreshold('A', 'pdq', 20);
+            index.setThreshold('L', 'pdq', 40);
+          }
+          // 'list thresholds' searches at each list's own threshold (Z's: the signal's, 31).
+          const fixed = kind === 'list thresholds' ? [undefined] : [16, 31, 48, 64];
+          const lists = kind === 'one of three lists' ? ['L'] : undefined;
           const check = () => {
             for (let q = 0; q < 6; q++) {
-              const maxDistance = [16, 31, 48, 64][q % 4];
+              const maxDistance = fixed[q % fixed.length];
               const hex = Buffer.from(
                 nearRecord(records, Math.floor(rand() * count), Math.floor(rand() * 24), rand),
               ).toString('hex');
-              const all = index.search('pdq', hex, { maxDistance });
+              const all = index.search('pdq', hex, { maxDistance, lists });
               expect(all.totals).toBeUndefined();
+              expect(columnsAsResult(index.searchColumns('pdq', hex, { maxDistance, lists }))).toEqual(all);
               for (const limit of [0, 1, 7, 150, 100_000]) {
-                const some = index.search('pdq', hex, { maxDistance, limit });
+                const some = index.search('pdq', hex, { maxDistance, limit, lists });
+                expect(columnsAsResult(index.searchColumns('pdq', hex, { maxDistance, limit, lists }))).toEqual(some);
                 expect(some).toEqual({
                   matches: all.matches.slice(0, limit),
                   suppressed: all.suppressed.slice(0, limit),
@@ -177,7 +220,7 @@ describe('HashIndex: a limit on what a search returns', () => {
                     allowedBy: all.allowedBy.length,
                   },
                 });
-                expect(index.searchBatch('pdq', [hex], { maxDistance, limit })).toEqual([some]);
+                expect(index.searchBatch('pdq', [hex], { maxDistance, limit, lists })).toEqual([some]);
               }
             }
           };
@@ -232,6 +275,49 @@ describe('HashIndex: a limit on what a search returns', () => {
         expect.objectContaining({ code: 'INVALID_OPTION' }),
       );
     }
+    await index.close();
+  });
+});
+
+describe('HashIndex: a columnar answer', () => {
+  it('leaves out a hit beyond its own list’s threshold, and refuses a position out of range', async () => {
+    const rand = prng(11);
+    const query = new Uint8Array(32).map(() => Math.floor(rand() * 256));
+    const flipped = (bits: number) => {
+      const out = Uint8Array.from(query);
+      for (let b = 0; b < bits; b++) out[b >> 3] ^= 1 << (b & 7);
+      return Buffer.from(out).toString('hex');
+    };
+    const index = await openIndex(freshDir());
+    // A's threshold is 20 and L's the signal's 31, so the search reaches 31: it finds both
+    // of A's hashes, and only the first is a match.
+    index.add([
+      { signal: 'pdq', hash: flipped(10), list: 'A', label: 'near' },
+      { signal: 'pdq', hash: flipped(25), list: 'A', label: 'beyond' },
+      { signal: 'pdq', hash: flipped(60), list: 'L' },
+    ]);
+    index.setThreshold('A', 'pdq', 20);
+    const hex = Buffer.from(query).toString('hex');
+    const columns = index.searchColumns('pdq', hex);
+    expect(columnsAsResult(columns)).toEqual(index.search('pdq', hex));
+    expect(columns.matches.length).toBe(1);
+    expect([columns.matches.hash(0), columns.matches.label(0), columns.matches.distance(0)]).toEqual([
+      flipped(10),
+      'near',
+      10,
+    ]);
+    // Its records are its own: later searches, which reuse the shared scratch, leave it be.
+    const kept = index.searchColumns('pdq', hex, { maxDistance: 12 });
+    index.search('pdq', flipped(60), { maxDistance: 64 });
+    index.searchColumns('pdq', flipped(60), { maxDistance: 64 });
+    expect([kept.matches.length, kept.matches.hash(0)]).toEqual([1, flipped(10)]);
+    for (const k of [-1, 1, 0.5, Number.NaN]) {
+      expect(() => columns.matches.hash(k)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    }
+    expect(() => index.searchColumns('pdq', 'xyz')).toThrow(expect.objectContaining({ code: 'INVALID_HASH' }));
+    expect(() => index.searchColumns('pdq', hex, { maxDistance: 300 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
     await index.close();
   });
 });

@@ -2,8 +2,9 @@ import { appendAll, ErrorCodes, getSignal, listSignals, maxOf, type SignalType, 
 import { type HugePagesStatus, hugePagesStatus } from '@staydown/huge-pages';
 import type { EntryFacts, HitFacts } from './entry-facts.js';
 import type { OrderedHits } from './hit-order.js';
+import { type ColumnarMatchResult, columnsOf, oneListColumns, resultAsColumns } from './match-columns.js';
 import { type IndexOptions, resolveIndexOptions } from './options.js';
-import { type PreparedExtension, SignalSpace } from './signal-space.js';
+import { type PreparedExtension, SignalSpace, type SpaceHits } from './signal-space.js';
 import { type Entry, type EntryKey, IndexStore, type ListSettings, validateListName } from './store.js';
 
 /** One hit: which known hash the query is near, in which list, how far. */
@@ -140,6 +141,35 @@ export class HashIndex {
     return this.searchWith(getSignal(signal), hex, options, this.listViews(options.lists));
   }
 
+  /**
+   * search()'s answer as columns (match-columns.ts): the same hits in the same order, read by
+   * position, with an object made per hit only when asked for. For answers that can be large
+   * and are mostly counted, filtered or written out.
+   */
+  searchColumns(signal: string, hex: string, options: SearchOptions = {}): ColumnarMatchResult {
+    this.assertOpen();
+    const type = getSignal(signal);
+    const views = this.listViews(options.lists);
+    // A limited answer is small: search() builds it without ordering the hits it leaves out.
+    if (type.kind !== 'perceptual' || options.limit !== undefined) {
+      return resultAsColumns(type.name, this.searchWith(type, hex, options, views));
+    }
+    const { limits, widest } = planOf(views, type, checkMaxDistance(type, options.maxDistance));
+    if (limits.size === 0) return resultAsColumns(type.name, this.searchWith(type, hex, options, views));
+    const found = this.space(type).search(hex, widest, options.strategy === 'scan', 'records');
+    const one =
+      found.recent.length === 0
+        ? oneListColumns(type.name, found.table, found.facts, limits, type.bits / 8)
+        : undefined;
+    if (one === undefined) return resultAsColumns(type.name, this.searchWith(type, hex, options, views, found));
+    const none = columnsOf(type.name, []);
+    // One list's hits: an allow-list's are all allow-list hits; any other's all match.
+    if (one.list !== undefined && views.byName.get(one.list)?.allow) {
+      return { matches: none, suppressed: none, allowedBy: one.columns };
+    }
+    return { matches: one.columns, suppressed: none, allowedBy: none };
+  }
+
   searchBatch(signal: string, hexes: readonly string[], options: SearchOptions = {}): MatchResult[] {
     this.assertOpen();
     const type = getSignal(signal);
@@ -202,11 +232,15 @@ export class HashIndex {
     return viewsOf(cache.lists, wanted);
   }
 
-  private searchWith(type: SignalType, hex: string, options: SearchOptions, views: ListViews): MatchResult {
-    const fixed = options.maxDistance;
-    if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed > type.bits)) {
-      throw new StaydownError(ErrorCodes.INVALID_OPTION, `maxDistance must be an integer 0–${type.bits}, got ${fixed}`);
-    }
+  /** `found`: the table's hits for this query, when the caller searched it already. */
+  private searchWith(
+    type: SignalType,
+    hex: string,
+    options: SearchOptions,
+    views: ListViews,
+    found?: SpaceHits,
+  ): MatchResult {
+    const fixed = checkMaxDistance(type, options.maxDistance);
     checkLimit(options.limit);
     const { limits, enabled, anyAllow, widest } = planOf(views, type, fixed);
     // A perceptual query the table will search is checked as the search parses it into bytes
@@ -242,7 +276,8 @@ export class HashIndex {
       collect(hash, 0);
     } else if (limits.size > 0) {
       const scan = options.strategy === 'scan';
-      const { table, facts, recent } = this.space(type).search(hash, widest, scan, keep !== undefined);
+      const { table, facts, recent } =
+        found ?? this.space(type).search(hash, widest, scan, keep === undefined ? 'whole' : 'few');
       // Only a hash removed from the table and added again can be found twice.
       const seen = recent.length > 0 ? new Set<string>() : undefined;
       // Hits of one list share a facts object: its list's limit is looked up once per run.
@@ -661,6 +696,13 @@ function planOf(views: ListViews, type: SignalType, fixed: number | undefined): 
     bySignal.set(fixed, plan);
   }
   return plan;
+}
+
+function checkMaxDistance(type: SignalType, fixed: number | undefined): number | undefined {
+  if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed > type.bits)) {
+    throw new StaydownError(ErrorCodes.INVALID_OPTION, `maxDistance must be an integer 0–${type.bits}, got ${fixed}`);
+  }
+  return fixed;
 }
 
 function checkLimit(limit: number | undefined): void {

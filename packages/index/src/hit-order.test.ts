@@ -207,14 +207,14 @@ describe('inResultOrder', () => {
     for (let k = 0; k < unique.size; k++) expect(byId.hashAt(k)).toBe(hexByBytes[k]);
   });
 
-  it('makes the hex of hits when first asked for with fewHashes, and refuses it once a later ordering reused their buffer', () => {
+  it('makes the hex of hits when first asked for with use "few", and refuses it once a later ordering reused their buffer', () => {
     const records = clusteredRecords(5000, 32, 4);
     const words = new Uint32Array(records.buffer);
     const hits = new HitList();
     for (let id = 0; id < 5000; id++) hits.add(id, id % 7);
     const hexOf = (id: number) => Buffer.from(records.subarray(id * 32, id * 32 + 32)).toString('hex');
     const whole = inResultOrder(hits, words, 32);
-    const few = inResultOrder(hits, words, 32, false, undefined, true);
+    const few = inResultOrder(hits, words, 32, false, undefined, 'few');
     const early = few.hashAt(0); // its chunk is made now
     expect(early).toBe(hexOf(few.ids[0]));
     expect(few.ownHashAt(4999)).toBe(hexOf(few.ids[4999]));
@@ -222,7 +222,7 @@ describe('inResultOrder', () => {
     expect(few.hashAt(1)).toBe(hexOf(few.ids[1])); // same chunk, made before
     expect(() => few.hashAt(4999)).toThrow(expect.objectContaining({ code: 'INTERNAL' })); // not made yet
     expect(() => few.ownHashAt(0)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
-    // Without fewHashes every chunk was made at once: still readable, own hashes are not.
+    // With use 'whole' every chunk was made at once: still readable, own hashes are not.
     expect(whole.hashAt(4999)).toBe(hexOf(whole.ids[4999]));
     expect(() => whole.ownHashAt(0)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
@@ -254,10 +254,10 @@ describe('inResultOrder', () => {
     expect(kept[0]).toHaveLength(64);
     // One chunk per kept hash; the hex of all 100 000 hits would be 6.4 MB each.
     expect(retained).toBeLessThan(1 << 20);
-    // A hash of its own keeps nothing else alive: with fewHashes no chunk is even made.
+    // A hash of its own keeps nothing else alive: with use 'few' no chunk is even made.
     const own: string[] = [];
     const beforeOwn = await used();
-    for (let i = 0; i < 5; i++) own.push(inResultOrder(hits, words, 32, false, undefined, true).ownHashAt(0));
+    for (let i = 0; i < 5; i++) own.push(inResultOrder(hits, words, 32, false, undefined, 'few').ownHashAt(0));
     expect(own[4]).toBe(kept[0]);
     expect((await used()) - beforeOwn).toBeLessThan(64 << 10);
   });

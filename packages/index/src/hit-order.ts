@@ -142,7 +142,16 @@ export interface OrderedHits {
   hashAt: (k: number) => string;
   /** The same as a string of its own, keeping nothing else alive: for a few hits of many. */
   ownHashAt: (k: number) => string;
+  /** With use 'records': hit k's record at k × RECORD_BYTES, in a buffer of the result's own. */
+  records?: Uint8Array;
 }
+
+/**
+ * What the caller of inResultOrder will read: the hex of every hit (`whole`), of a few
+ * (`few`: a search with a limit), or the records themselves (`records`: a columnar result,
+ * which keeps them and makes hex only when asked).
+ */
+export type HitUse = 'whole' | 'few' | 'records';
 
 /**
  * The hits in result order, with the hex of each. `tableWords` holds the table's 32-byte
@@ -154,9 +163,11 @@ export interface OrderedHits {
  * clustered query's lie all over the table), sorted on their bytes and gathered again in
  * order: a query near a blank image spent 55 of its 200 ms there.
  *
- * `fewHashes`: only some hashes will be asked for (a search with a limit), so each chunk of
+ * `use` 'few': only some hashes will be asked for (a search with a limit), so each chunk of
  * hex is made when first needed; a near-blank query limited to 100 matches ordered its hits
- * in half the time (lazyab.mjs: 20 against 39 ms for the three largest at r=31).
+ * in half the time (lazyab.mjs: 20 against 39 ms for the three largest at r=31). 'records':
+ * the records are gathered into a buffer of their own instead of the shared scratch, for the
+ * caller to keep, and hex is made only when asked for.
  */
 export function inResultOrder(
   hits: HitList,
@@ -164,12 +175,12 @@ export function inResultOrder(
   bytes: number,
   ascending = false,
   chunkHits = HEX_CHUNK_HITS,
-  fewHashes = false,
+  use: HitUse = 'whole',
 ): OrderedHits {
   const n = hits.size;
   const ids = new Int32Array(n);
   const distances = new Int32Array(n);
-  const ordered = scratchWords(n * RECORD_WORDS);
+  const ordered = use === 'records' ? new Uint32Array(n * RECORD_WORDS) : scratchWords(n * RECORD_WORDS);
   if (ascending) {
     // Hits sorted by id (two stable 16-bit radix passes), so the table is read in one forward
     // walk; then a stable counting sort by distance places each hit, which keeps ids (so
@@ -235,7 +246,7 @@ export function inResultOrder(
   // Made up front when every hash will be asked for: made between the matches built from
   // them, the three largest clustered r=31 answers (220 000 matches) came 4–7 % slower
   // (lazyab.mjs).
-  if (!fewHashes) for (let chunk = 0; chunk < texts.length; chunk++) chunkText(chunk);
+  if (use === 'whole') for (let chunk = 0; chunk < texts.length; chunk++) chunkText(chunk);
   const digits = bytes * 2;
   const hashAt = (k: number) => {
     const chunk = Math.floor(k / chunkHits);
@@ -247,5 +258,6 @@ export function inResultOrder(
     current();
     return all.toString('hex', k * RECORD_BYTES, k * RECORD_BYTES + bytes);
   };
-  return { ids, distances, hashAt, ownHashAt };
+  const records = use === 'records' ? new Uint8Array(ordered.buffer, 0, n * RECORD_BYTES) : undefined;
+  return { ids, distances, hashAt, ownHashAt, records };
 }

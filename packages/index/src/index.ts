@@ -23,6 +23,7 @@ export {
   importFile,
   type LineError,
 } from './import.js';
+export type { ColumnarMatchResult, MatchColumns } from './match-columns.js';
 export { INDEX_DEFAULTS, type IndexOptions } from './options.js';
 export type { Entry, EntryKey, ListSettings } from './store.js';
 /** Synthetic hashes (uniform or clustered) for tests and benchmarks; never real material. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ErrorCodes, hexInto, type SignalType, StaydownError } from '@staydown/core';
 import { EntryFacts, type HitFacts } from './entry-facts.js';
 import { HammingTable, hasTag, LinearStore, RECORD_BYTES } from './hamming-table.js';
-import { inResultOrder, type OrderedHits } from './hit-order.js';
+import { type HitUse, inResultOrder, type OrderedHits } from './hit-order.js';
 import { HitList } from './hit-set.js';
 import type { IndexStore } from './store.js';
 
@@ -305,13 +305,13 @@ export class SignalSpace {
    * Every stored hash within maxDistance: the table's hits at once, in result order, and any
    * among the hashes added since the table was built. Handing the table's over whole, rather
    * than through a call per hit, lets the caller turn them into matches in one loop.
-   * `fewHashes`: the caller will ask for the hashes of only some hits (inResultOrder).
+   * `use`: what the caller will read of the table's hits (inResultOrder's HitUse).
    */
-  search(hex: string, maxDistance: number, forceScan = false, fewHashes = false): SpaceHits {
+  search(hex: string, maxDistance: number, forceScan = false, use: HitUse = 'whole'): SpaceHits {
     const scratch = this.scratch ?? { query: new Uint8Array(RECORD_BYTES), hits: new HitList() };
     this.scratch = undefined;
     try {
-      return this.searchWith(scratch.query, scratch.hits, hex, maxDistance, forceScan, fewHashes);
+      return this.searchWith(scratch.query, scratch.hits, hex, maxDistance, forceScan, use);
     } finally {
       scratch.hits.clear();
       this.scratch = scratch;
@@ -324,7 +324,7 @@ export class SignalSpace {
     hex: string,
     maxDistance: number,
     forceScan: boolean,
-    fewHashes: boolean,
+    use: HitUse,
   ): SpaceHits {
     const bytes = this.signal.bits / 8;
     query.fill(0);
@@ -343,7 +343,7 @@ export class SignalSpace {
             bytes,
             n >= ID_ORDER_MIN_HITS && this.table.recordsAscend(),
             undefined,
-            fewHashes,
+            use,
           );
     const recent: RecentHit[] = [];
     if (this.delta.count > 0) {

@@ -8,12 +8,14 @@ export { ErrorCodes, isStaydownError, StaydownError } from '@staydown/core';
 export type { DecodeLimits, HashOptions, ImageHashes, PdqDihedral, PdqPipeline } from '@staydown/hashing';
 export { hashImage } from '@staydown/hashing';
 export type {
+  ColumnarMatchResult,
   EntryInput,
   ImportOptions,
   ImportReport,
   IndexOptions,
   ListInfo,
   Match,
+  MatchColumns,
   MatchResult,
   MatchTotals,
   SearchOptions,
