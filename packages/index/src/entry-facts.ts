@@ -49,6 +49,16 @@ export class EntryFacts {
     return code === UNKNOWN ? undefined : this.distinct[code - 1];
   }
 
+  /** Record `id`'s code: 0 when unknown, else 1 + the index of its facts in `byCode`. */
+  code(id: number): number {
+    return id < this.codes.length ? this.codes[id] : UNKNOWN;
+  }
+
+  /** The distinct facts, code − 1 to each. Only ever appended to: codes handed out stay valid. */
+  get byCode(): readonly HitFacts[] {
+    return this.distinct;
+  }
+
   /** Sets record `id`'s facts; undefined marks it unknown. */
   set(id: number, facts: HitFacts | undefined): void {
     if (facts === undefined) {

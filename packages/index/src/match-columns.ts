@@ -111,8 +111,8 @@ class ArrayColumns extends ColumnsBase {
 
 /**
  * Columns over a search table's hits: their distances, their records (a buffer of this
- * result's own, so that keeping it keeps nothing of the table) and their facts, shared
- * objects of a few distinct (list, label, ref).
+ * result's own, so that keeping it keeps nothing of the table) and their facts' codes into
+ * EntryFacts' distinct facts (a few, shared, only ever appended to).
  */
 class TableColumns extends ColumnsBase {
   readonly length: number;
@@ -122,7 +122,8 @@ class TableColumns extends ColumnsBase {
     private readonly distances: Int32Array,
     records: Uint8Array,
     private readonly bytes: number,
-    private readonly facts: HitFacts[],
+    private readonly codes: Uint16Array,
+    private readonly byCode: readonly HitFacts[],
   ) {
     super();
     this.length = distances.length;
@@ -135,7 +136,7 @@ class TableColumns extends ColumnsBase {
     return this.text.toString('hex', k * RECORD_BYTES, k * RECORD_BYTES + this.bytes);
   }
   protected factsAt(k: number): HitFacts {
-    return this.facts[k];
+    return this.byCode[this.codes[k] - 1];
   }
 }
 
@@ -176,40 +177,50 @@ export function oneListColumns(
   const n = ids.length;
   if (n === 0) return { columns: columnsOf(signal, []), list: undefined };
   if (records === undefined) throw new StaydownError(ErrorCodes.INTERNAL, "oneListColumns needs the hits' records");
-  const kept = new Array<HitFacts>(n);
+  // Codes, not facts objects: a near-blank query keeps 156 000, and typed arrays hold them
+  // with no pointer per hit.
+  const codes = new Uint16Array(n);
+  const byCode = facts.byCode;
   let count = 0;
   let list: string | undefined;
-  let lastFacts: HitFacts | undefined;
-  let lastLimit: number | undefined;
+  let lastCode = -1;
+  let lastList: string | undefined;
+  let limit: number | undefined;
   for (let k = 0; k < n; k++) {
-    const hitFacts = facts.get(ids[k]);
-    if (hitFacts === undefined) return undefined;
-    if (hitFacts !== lastFacts) {
-      lastFacts = hitFacts;
-      lastLimit = limits.get(hitFacts.list);
+    const code = facts.code(ids[k]);
+    if (code === 0) return undefined;
+    if (code !== lastCode) {
+      lastCode = code;
+      const name = byCode[code - 1].list;
+      // Facts of one list differ in label or ref: its limit is looked up once per list.
+      if (name !== lastList) {
+        lastList = name;
+        limit = limits.get(name);
+      }
     }
-    if (lastLimit === undefined || distances[k] > lastLimit) continue;
-    if (list === undefined) list = hitFacts.list;
-    else if (hitFacts.list !== list) return undefined;
-    kept[count++] = hitFacts;
+    if (limit === undefined || distances[k] > limit) continue;
+    if (list === undefined) list = lastList;
+    else if (lastList !== list) return undefined;
+    codes[count++] = code;
   }
-  if (count === n) return { columns: new TableColumns(signal, distances, records, bytes, kept), list };
+  if (count === n) return { columns: new TableColumns(signal, distances, records, bytes, codes, byCode), list };
   // Some hits are of lists not searched, or beyond their list's distance: keep the others.
   const keptDistances = new Int32Array(count);
   const keptRecords = new Uint8Array(count * RECORD_BYTES);
-  let lastList: HitFacts | undefined;
-  let limit: number | undefined;
+  lastCode = -1;
   for (let k = 0, c = 0; k < n; k++) {
-    const hitFacts = facts.get(ids[k]) as HitFacts;
-    if (hitFacts !== lastList) {
-      lastList = hitFacts;
-      limit = limits.get(hitFacts.list);
+    const code = facts.code(ids[k]);
+    if (code !== lastCode) {
+      lastCode = code;
+      limit = limits.get(byCode[code - 1].list);
     }
     if (limit === undefined || distances[k] > limit) continue;
     keptDistances[c] = distances[k];
     keptRecords.set(records.subarray(k * RECORD_BYTES, (k + 1) * RECORD_BYTES), c * RECORD_BYTES);
     c++;
   }
-  kept.length = count;
-  return { columns: new TableColumns(signal, keptDistances, keptRecords, bytes, kept), list };
+  return {
+    columns: new TableColumns(signal, keptDistances, keptRecords, bytes, codes.subarray(0, count), byCode),
+    list,
+  };
 }
