@@ -112,9 +112,9 @@ function queries(records: Uint8Array, count: number, seed: number): string[] {
  * has only the index open, as a matcher or worker would: not in this process, whose heap
  * holds the generated hashes and what the import left, and whose collections would land in
  * the timed calls. At each radius, in turns with the index's whole answers (searchRates):
- * its answers limited to LIMITED_MATCHES, and its search table alone (loaded from the
- * snapshot), which finds the ids but builds no results. The differences are what ordering
- * the matches and making their objects cost.
+ * the same answers as columns (searchColumns), its answers limited to LIMITED_MATCHES, and
+ * its search table alone (loaded from the snapshot), which finds the ids but builds no
+ * results. The differences are what ordering the matches and making their objects cost.
  */
 function queryRatesInFreshProcess(
   dir: string,
@@ -130,6 +130,8 @@ function queryRatesInFreshProcess(
   table16: Rate | null;
   limited31: Rate;
   limited16: Rate;
+  columns31: Rate;
+  columns16: Rate;
 } {
   const file = path.join(dir, '..', `queries-${process.pid}.json`);
   writeFileSync(file, JSON.stringify(qs));
@@ -154,7 +156,8 @@ function queryRatesInFreshProcess(
     const r31 = at31.index;
     const r16 = at16.index;
     const [limited31, limited16, table31, table16] = [at31.limited, at16.limited, at31.table, at16.table];
-    console.log(JSON.stringify({ r31, r16, scan, spread31, spread16, table31, table16, limited31, limited16 }));`;
+    const [columns31, columns16] = [at31.columns, at16.columns];
+    console.log(JSON.stringify({ r31, r16, scan, spread31, spread16, table31, table16, limited31, limited16, columns31, columns16 }));`;
   try {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
@@ -305,8 +308,9 @@ export async function queryRate(
 
 /**
  * Whole passes over the query set at one radius, in turns (interleavedRates): the index's
- * whole answers, its answers limited to LIMITED_MATCHES, and `table` (the index's search
- * table, loaded apart) alone, when there is one.
+ * whole answers as match objects (search) and as columns (searchColumns), its answers
+ * limited to LIMITED_MATCHES, and `table` (the index's search table, loaded apart) alone,
+ * when there is one.
  */
 export function searchRates(
   index: HashIndex,
@@ -314,12 +318,15 @@ export function searchRates(
   qs: string[],
   maxDistance: number,
   timeMs: number,
-): { index: Rate; limited: Rate; table: Rate | null } {
+): { index: Rate; columns: Rate; limited: Rate; table: Rate | null } {
   const bytes = qs.map((q) => Uint8Array.from(Buffer.from(q, 'hex')));
   const noop = () => {};
   const ways = {
     index: () => {
       for (const q of qs) index.search('pdq', q, { maxDistance });
+    },
+    columns: () => {
+      for (const q of qs) index.searchColumns('pdq', q, { maxDistance });
     },
     limited: () => {
       for (const q of qs) index.search('pdq', q, { maxDistance, limit: LIMITED_MATCHES });
@@ -556,7 +563,7 @@ export const indexSuite: Suite = {
           await index.close();
           const qs = queries(records, n, 7);
           ctx.log(`index ${tag}: querying (fresh process)`);
-          const { r31, r16, scan, spread31, spread16, table31, table16, limited31, limited16 } =
+          const { r31, r16, scan, spread31, spread16, table31, table16, limited31, limited16, columns31, columns16 } =
             queryRatesInFreshProcess(dir, qs, timeMs);
           notes.push(describeSpread(31, tag, spread31), describeSpread(16, tag, spread16));
           const job = { kind: 'match' as const, item: 'query hash', threads: 1, indexSize: n };
@@ -575,6 +582,18 @@ export const indexSuite: Suite = {
             spreadPct: r16.spreadPct,
             samples: r16.samples,
           });
+          for (const [radius, rate] of [
+            [31, columns31],
+            [16, columns16],
+          ] as const) {
+            figures.push({
+              name: `queries r=${radius} ${tag}, whole answers as columns (searchColumns)`,
+              value: rate.hz,
+              unit: 'q/s',
+              spreadPct: rate.spreadPct,
+              samples: rate.samples,
+            });
+          }
           for (const [radius, rate] of [
             [31, limited31],
             [16, limited16],
@@ -601,10 +620,14 @@ export const indexSuite: Suite = {
             });
           }
           // Measured in the same rounds, so these hold however the machine's speed drifted.
-          for (const [radius, whole, limited, table] of [
-            [31, r31, limited31, table31],
-            [16, r16, limited16, table16],
+          for (const [radius, whole, columns, limited, table] of [
+            [31, r31, columns31, limited31, table31],
+            [16, r16, columns16, limited16, table16],
           ] as const) {
+            ratios.push({
+              name: `columns vs match objects, whole answers at r=${radius}, ${tag}`,
+              value: columns.hz / whole.hz,
+            });
             ratios.push({
               name: `limit ${LIMITED_MATCHES} vs whole answers at r=${radius}, ${tag}`,
               value: limited.hz / whole.hz,
@@ -634,6 +657,14 @@ export const indexSuite: Suite = {
             const check = (what: string, ok: boolean) => notes.push(`${ok ? 'meets' : 'MISSES'} target: ${what}`);
             check(`r=31 ≥ ${TARGETS.r31} q/s (${Math.round(r31.hz)})`, r31.hz >= TARGETS.r31);
             check(`r=16 ≥ ${TARGETS.r16} q/s (${Math.round(r16.hz)})`, r16.hz >= TARGETS.r16);
+            check(
+              `r=31 ≥ ${TARGETS.r31} q/s, answers as columns (${Math.round(columns31.hz)})`,
+              columns31.hz >= TARGETS.r31,
+            );
+            check(
+              `r=16 ≥ ${TARGETS.r16} q/s, answers as columns (${Math.round(columns16.hz)})`,
+              columns16.hz >= TARGETS.r16,
+            );
             check(
               `open-to-ready < ${TARGETS.openSeconds} s (${openSeconds.toFixed(2)})`,
               openSeconds < TARGETS.openSeconds,
