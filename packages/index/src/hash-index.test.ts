@@ -314,11 +314,25 @@ describe('HashIndex: a columnar answer', () => {
     for (const k of [-1, 1, 0.5, Number.NaN]) {
       expect(() => columns.matches.hash(k)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     }
+    // Exact digests and filtered searches too.
+    const digest = 'ab'.repeat(32);
+    index.add([{ signal: 'sha256', hash: digest, list: 'L', ref: 'case-1' }]);
+    expect(columnsAsResult(index.searchColumns('sha256', digest.toUpperCase()))).toEqual(
+      index.search('sha256', digest),
+    );
+    expect(index.searchColumns('sha256', digest).matches.ref(0)).toBe('case-1');
+    expect(columnsAsResult(index.searchColumns('pdq', hex, { lists: ['L'], strategy: 'scan' }))).toEqual(
+      index.search('pdq', hex, { lists: ['L'] }),
+    );
+    expect(() => index.searchColumns('pdq', hex, { lists: ['nope'] })).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_LIST' }),
+    );
     expect(() => index.searchColumns('pdq', 'xyz')).toThrow(expect.objectContaining({ code: 'INVALID_HASH' }));
     expect(() => index.searchColumns('pdq', hex, { maxDistance: 300 })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
     await index.close();
+    expect(() => index.searchColumns('pdq', hex)).toThrow(expect.objectContaining({ code: 'INDEX_CLOSED' }));
   });
 });
 
