@@ -207,6 +207,10 @@ describe('HashIndex: limited and columnar answers against the whole one', () => 
               const all = index.search('pdq', hex, { maxDistance, lists });
               expect(all.totals).toBeUndefined();
               expect(columnsAsResult(index.searchColumns('pdq', hex, { maxDistance, lists }))).toEqual(all);
+              expect(index.searchBatchColumns('pdq', [hex, hex], { maxDistance, lists }).map(columnsAsResult)).toEqual([
+                all,
+                all,
+              ]);
               for (const limit of [0, 1, 7, 150, 100_000]) {
                 const some = index.search('pdq', hex, { maxDistance, limit, lists });
                 expect(columnsAsResult(index.searchColumns('pdq', hex, { maxDistance, limit, lists }))).toEqual(some);

@@ -148,8 +148,23 @@ export class HashIndex {
    */
   searchColumns(signal: string, hex: string, options: SearchOptions = {}): ColumnarMatchResult {
     this.assertOpen();
+    return this.searchColumnsWith(getSignal(signal), hex, options, this.listViews(options.lists));
+  }
+
+  /** searchColumns for many hashes of one signal, with the lists' settings read once. */
+  searchBatchColumns(signal: string, hexes: readonly string[], options: SearchOptions = {}): ColumnarMatchResult[] {
+    this.assertOpen();
     const type = getSignal(signal);
     const views = this.listViews(options.lists);
+    return hexes.map((hex) => this.searchColumnsWith(type, hex, options, views));
+  }
+
+  private searchColumnsWith(
+    type: SignalType,
+    hex: string,
+    options: SearchOptions,
+    views: ListViews,
+  ): ColumnarMatchResult {
     // A limited answer is small: search() builds it without ordering the hits it leaves out.
     if (type.kind !== 'perceptual' || options.limit !== undefined) {
       return resultAsColumns(type.name, this.searchWith(type, hex, options, views));
