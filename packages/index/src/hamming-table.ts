@@ -910,7 +910,6 @@ function scratchViews(buffer: ArrayBuffer): ScratchViews {
   };
 }
 
-/** `len` bits (≤ 32) starting at bit `start` of the record whose words begin at `base`. */
 /** flipMasks' answers by len × 4 + radius: a handful of substring lengths, radii 0–2. */
 const flipMaskCache = new Map<number, Int32Array>();
 
@@ -935,6 +934,7 @@ export function flipMasks(len: number, radius: number): Int32Array {
   return masks;
 }
 
+/** `len` bits (≤ 32) starting at bit `start` of the record whose words begin at `base`. */
 function extract(words: Uint32Array, base: number, start: number, len: number): number {
   const w = start >>> 5;
   const shift = start & 31;
