@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hexHammingDistance } from '@staydown/core';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   type EntryInput,
   type Match,
@@ -14,6 +16,7 @@ import {
 } from './hash-index.js';
 import { importFile } from './import.js';
 import type { ColumnarMatchResult, MatchColumns } from './match-columns.js';
+import { SNAPSHOT_REUSE_MS } from './store.js';
 import { nearRecord, prng, recordHex, syntheticRecords } from './test-data.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'staydown-index-'));
@@ -703,6 +706,45 @@ describe('lists, thresholds and allow-lists', () => {
     expect(() => reader.add([{ signal: 'pdq', hash: h0, list: 'x' }])).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
+    await reader.close();
+    await writer.close();
+  });
+
+  it("reads one snapshot per run of code: this thread's commits at once, another process's next turn or a millisecond on", async () => {
+    const distEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
+    expect(existsSync(distEntry), 'build @staydown/index first').toBe(true);
+    const dir = freshDir();
+    const writer = await openIndex(dir);
+    writer.add([{ signal: 'pdq', hash: hashAt(2), list: 'police' }]);
+    const reader = await openIndex(dir, { readOnly: true });
+    const addInAnotherProcess = (flips: number) => {
+      const script = `
+        const { openIndex } = await import(${JSON.stringify(pathToFileURL(distEntry).href)});
+        const index = await openIndex(${JSON.stringify(dir)});
+        index.add([{ signal: 'pdq', hash: ${JSON.stringify(hashAt(flips))}, list: 'police' }]);
+        await index.close();`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(child.status, child.stderr).toBe(0);
+    };
+    const found = () => reader.search('pdq', h0).matches.length;
+    const start = performance.now();
+    const clock = vi.spyOn(performance, 'now').mockReturnValue(start);
+    try {
+      expect(found()).toBe(1);
+      writer.add([{ signal: 'pdq', hash: hashAt(4), list: 'police' }]);
+      expect(found()).toBe(2); // another store of this thread: at once
+      addInAnotherProcess(6);
+      expect(found()).toBe(2); // the same run of code, under a millisecond: the same snapshot
+      expect(reader.searchColumns('pdq', h0).matches.length).toBe(2);
+      await Promise.resolve();
+      expect(found()).toBe(3); // the next turn
+      addInAnotherProcess(8);
+      expect(found()).toBe(3);
+      clock.mockReturnValue(start + SNAPSHOT_REUSE_MS);
+      expect(found()).toBe(4); // a millisecond on
+    } finally {
+      clock.mockRestore();
+    }
     await reader.close();
     await writer.close();
   });

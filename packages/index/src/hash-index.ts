@@ -224,9 +224,9 @@ export class HashIndex {
     return { ...limited(merged, options.limit, 0, false), totals };
   }
 
-  /** Starts every search call: the latest committed state, and the lists' settings once. */
+  /** Starts every search call: the committed state (IndexStore.beginSearch), the lists' settings once. */
   private listViews(only: readonly string[] | undefined): ListViews {
-    this.store.refreshReads();
+    this.store.beginSearch();
     const generation = this.store.listsGeneration();
     if (this.listCache?.generation !== generation) {
       this.listCache = { generation, lists: this.store.listSettings() };
