@@ -58,7 +58,7 @@ const LISTS_GENERATION = 'lists-gen';
 const STORE_ID = 'store-id';
 /**
  * The longest a run of searches goes on reading one snapshot without a commit of its own
- * process in between (see beginSearch). Renewing the read snapshot and reading the change
+ * thread in between (see beginSearch). Renewing the read snapshot and reading the change
  * counters again took about 1.8 µs, 1–3 % of the r=16 rate at 10 M hashes, done per search.
  */
 export const SNAPSHOT_REUSE_MS = 1;
