@@ -219,8 +219,8 @@ export class IndexStore {
    * Starts a search's reads. A search sees every commit made in this thread (through any
    * store) before it, and every other commit made before the current run of synchronous code
    * began or more than SNAPSHOT_REUSE_MS before the search: within a run, searches reuse one
-   * read snapshot and the change counters read from it instead of renewing it per search. A
-   * batch is then also answered from one consistent snapshot.
+   * read snapshot and the change counters read from it instead of renewing it per search.
+   * (A batch call starts its reads once, as before, and answers from one snapshot.)
    */
   beginSearch(): void {
     const commits = commitsInThread;
