@@ -179,6 +179,22 @@ describe('HammingTable: exactly the brute-force result set', () => {
     for (let k = 0; k < planted; k++) expect(got.has(count - 1 - k)).toBe(true);
   });
 
+  it('gathers records by id in the kernel as the records hold them, over several chunks', () => {
+    const count = 20_000;
+    const records = syntheticRecords({ count, seed: 13 });
+    const table = HammingTable.build(records, count, 256);
+    const rand = prng(4);
+    // Chunks are 16 384 records: none, one short, exactly one, one and a record, several.
+    for (const n of [0, 1, 16_383, 16_384, 16_385, 40_000]) {
+      const ids = Int32Array.from({ length: n }, (_, k) => (k < 2 ? count - 1 - k : Math.floor(rand() * count)));
+      const into = new Uint32Array(n * 8 + 8).fill(0xdeadbeef);
+      table.gatherRecords(ids, n, into);
+      const expected = new Uint32Array(n * 8 + 8).fill(0xdeadbeef);
+      for (let k = 0; k < n; k++) expected.set(new Uint32Array(records.buffer, ids[k] * 32, 8), k * 8);
+      expect(into).toEqual(expected);
+    }
+  });
+
   it('uses the index at small radii and scans when probing would cost more', () => {
     const count = 20_000;
     const records = syntheticRecords({ count, seed: 7 });

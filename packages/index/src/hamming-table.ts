@@ -55,6 +55,9 @@ const OUT_AT = KEYS_AT + KEYS_CAP * 4;
 const OUT_CAP = 65536;
 /** The ids array of each probe key's table (probeKeys probes every table in one call). */
 const IDS_BASES_AT = OUT_AT + OUT_CAP * 8;
+const RECORD_WORDS = RECORD_BYTES / 4;
+/** Records gathered per kernel call: their ids fill the probe keys' scratch, the records its hits'. */
+const GATHER_CHUNK = Math.min(KEYS_CAP, (OUT_CAP * 8) / RECORD_BYTES);
 /** Query, keys and hits here; the kernel's own scratch above; the tables from SCRATCH_BYTES on. */
 const SCRATCH_BYTES = KERNEL_SCRATCH_END;
 
@@ -450,6 +453,20 @@ export class HammingTable {
       this.ascending = ascending;
     }
     return this.ascending;
+  }
+
+  /**
+   * Copies the records of `ids[0 … n)` into `into`, record k at words 8k to 8k + 7: in the
+   * kernel (wasm-kernel.ts, gather), GATHER_CHUNK ids at a time through the probe's scratch.
+   */
+  gatherRecords(ids: Int32Array, n: number, into: Uint32Array): void {
+    const { keys, outWords } = this.scratch();
+    for (let from = 0; from < n; from += GATHER_CHUNK) {
+      const m = Math.min(GATHER_CHUNK, n - from);
+      keys.set(ids.subarray(from, from + m));
+      this.kernel.gather(KEYS_AT, m, this.recordsAt, OUT_AT);
+      into.set(outWords.subarray(0, m * RECORD_WORDS), from * RECORD_WORDS);
+    }
   }
 
   /** All records as 32-bit words: record i's are words 8i to 8i + 7 (little-endian, as stored). */
@@ -889,6 +906,8 @@ interface ScratchViews {
   idsBases: Uint32Array;
   ranges: Uint32Array;
   out: Int32Array;
+  /** The hits' scratch as words: gatherRecords' records. */
+  outWords: Uint32Array;
   /** The kernel's counters: [CANDIDATES] and [SKIPPED]. */
   counters: Uint32Array;
 }
@@ -906,6 +925,7 @@ function scratchViews(buffer: ArrayBuffer): ScratchViews {
     idsBases: new Uint32Array(buffer, IDS_BASES_AT, KEYS_CAP),
     ranges: new Uint32Array(buffer, RANGES_AT, KEYS_CAP * 2),
     out: new Int32Array(buffer, OUT_AT, OUT_CAP * 2),
+    outWords: new Uint32Array(buffer, OUT_AT, OUT_CAP * 2),
     counters: new Uint32Array(buffer, CANDIDATES_AT, 2),
   };
 }

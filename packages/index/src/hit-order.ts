@@ -130,6 +130,28 @@ function scratchWords(words: number): Uint32Array {
   return fresh;
 }
 
+/** Copies the records of ids[0 … n) into `into`, record k at words 8k to 8k + 7. */
+export type GatherRecords = (ids: Int32Array, n: number, into: Uint32Array) => void;
+
+/** GatherRecords from records held as words (a table gathers with its kernel: HammingTable.gatherRecords). */
+export function gatherFromWords(tableWords: Uint32Array): GatherRecords {
+  return (ids, n, into) => {
+    for (let k = 0; k < n; k++) {
+      // Eight words written out: the loop form ran 1.7x slower on warm records (gath2.mjs).
+      const at = ids[k] * RECORD_WORDS;
+      const o = k * RECORD_WORDS;
+      into[o] = tableWords[at];
+      into[o + 1] = tableWords[at + 1];
+      into[o + 2] = tableWords[at + 2];
+      into[o + 3] = tableWords[at + 3];
+      into[o + 4] = tableWords[at + 4];
+      into[o + 5] = tableWords[at + 5];
+      into[o + 6] = tableWords[at + 6];
+      into[o + 7] = tableWords[at + 7];
+    }
+  };
+}
+
 /** A search's hits in result order. */
 export interface OrderedHits {
   /** Hit k's record id and distance. */
@@ -176,6 +198,7 @@ export function inResultOrder(
   ascending = false,
   chunkHits = HEX_CHUNK_HITS,
   use: HitUse = 'whole',
+  gather: GatherRecords = gatherFromWords(tableWords),
 ): OrderedHits {
   const n = hits.size;
   const ids = new Int32Array(n);
@@ -194,30 +217,17 @@ export function inResultOrder(
     radixPass(ids, distances, n, bits, bits, byIdIds, byIdDistances, counts);
     const next = distanceStarts(byIdDistances, n);
     for (let k = 0; k < n; k++) {
-      const id = byIdIds[k];
       const d = byIdDistances[k];
       const place = next[d]++;
-      ids[place] = id;
+      ids[place] = byIdIds[k];
       distances[place] = d;
-      // Eight words written out: the loop form ran 1.7x slower on warm records (gath2.mjs).
-      const at = id * RECORD_WORDS;
-      const o = place * RECORD_WORDS;
-      ordered[o] = tableWords[at];
-      ordered[o + 1] = tableWords[at + 1];
-      ordered[o + 2] = tableWords[at + 2];
-      ordered[o + 3] = tableWords[at + 3];
-      ordered[o + 4] = tableWords[at + 4];
-      ordered[o + 5] = tableWords[at + 5];
-      ordered[o + 6] = tableWords[at + 6];
-      ordered[o + 7] = tableWords[at + 7];
     }
+    // Within a distance the ids ascend, so the table is still read forward.
+    gather(ids, n, ordered);
   } else {
-    // The hits' records side by side, a word at a time, then again in result order.
+    // The hits' records side by side, then again in result order.
     const records = new Uint32Array(n * RECORD_WORDS);
-    for (let h = 0, o = 0; h < n; h++) {
-      const at = hits.ids[h] * RECORD_WORDS;
-      for (let w = at; w < at + RECORD_WORDS; w++) records[o++] = tableWords[w];
-    }
+    gather(hits.ids, n, records);
     const order = orderHits(hits.distances, new Uint8Array(records.buffer), n, RECORD_WORDS * 4, bytes);
     for (let k = 0, o = 0; k < n; k++) {
       const h = order[k];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ErrorCodes, hexInto, type SignalType, StaydownError } from '@staydown/core';
 import { EntryFacts, type HitFacts } from './entry-facts.js';
 import { HammingTable, hasTag, LinearStore, RECORD_BYTES } from './hamming-table.js';
-import { type HitUse, inResultOrder, type OrderedHits } from './hit-order.js';
+import { type GatherRecords, type HitUse, inResultOrder, type OrderedHits } from './hit-order.js';
 import { HitList } from './hit-set.js';
 import type { IndexStore } from './store.js';
 
@@ -75,6 +75,8 @@ export class SignalSpace {
    * made from inside onHit gets its own.
    */
   private scratch: { query: Uint8Array; hits: HitList } | undefined;
+  /** Hit records copied out by the current table's kernel (inResultOrder). */
+  private readonly gather: GatherRecords = (ids, n, into) => this.table.gatherRecords(ids, n, into);
 
   private constructor(
     signal: SignalType,
@@ -344,6 +346,7 @@ export class SignalSpace {
             n >= ID_ORDER_MIN_HITS && this.table.recordsAscend(),
             undefined,
             use,
+            this.gather,
           );
     const recent: RecentHit[] = [];
     if (this.delta.count > 0) {

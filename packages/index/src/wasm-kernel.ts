@@ -19,6 +19,9 @@ import { adviseHugePages } from '@staydown/huge-pages';
  *       caller then walks it or searches the dense block holding its records).
  *       Writes at most outCap pairs (the returned count may exceed it: the caller then falls
  *       back to a scan) and stores the candidate count at CANDIDATES_AT.
+ *   gather(ids, n, base, out) -> n
+ *       copies the records of the n ids (u32s at `ids`) from the records at `base` to `out`,
+ *       record k at out + 32k.
  *   scanFolded(q, block, count, from, to, maxd, out, useFold64) -> hits   (a module of its own)
  *       compares the query with positions from ≤ i < to of a dense block of `count` records
  *       kept folded (folded-block.ts), rejecting on the folds' lower bounds before reading a
@@ -59,6 +62,7 @@ const op = {
   i32Load: 0x28,
   i64Load: 0x29,
   i32Store: 0x36,
+  i64Store: 0x37,
   i32Const: 0x41,
   i64Const: 0x42,
   i32Eqz: 0x45,
@@ -657,12 +661,55 @@ function moduleBytes(functions: KernelFunction[]): Uint8Array {
   ]);
 }
 
-/** The table's kernels: scan, probeKeys and verify (called by probeKeys). */
+/**
+ * gather: a search's hit records copied out in result order. The loop is a few instructions
+ * a record, so the processor has many records' reads in flight at once; the same copy in
+ * JavaScript (bounds checks, eight word moves) overlapped fewer: 34.8 against 15.5 ns a
+ * record for a 27 633-hit r=16 answer at 10 M hashes, measured on the table's own memory
+ * between searches (gathsitu.mjs).
+ */
+function gatherBody(): number[] {
+  // params: 0 ids, 1 n, 2 base, 3 out; locals: 4 k, 5 from, 6 to (i32)
+  const [k, from, to] = [4, 5, 6];
+  const code = [
+    ...whileBelow(k, 1, [
+      ...u32At(0, k),
+      ...i32(5),
+      op.i32Shl,
+      ...get(2),
+      op.i32Add,
+      ...set(from),
+      ...get(3),
+      ...get(k),
+      ...i32(5),
+      op.i32Shl,
+      op.i32Add,
+      ...set(to),
+      ...[0, 8, 16, 24].flatMap((offset) => [
+        ...get(to),
+        ...get(from),
+        op.i64Load,
+        ...mem(3, offset),
+        op.i64Store,
+        ...mem(3, offset),
+      ]),
+      ...get(k),
+      ...i32(1),
+      op.i32Add,
+      ...set(k),
+    ]),
+    ...get(1),
+  ];
+  return [...uleb(1), ...uleb(3), I32, ...code, op.end];
+}
+
+/** The table's kernels: scan, probeKeys, verify (called by probeKeys) and gather. */
 export function buildKernelBytes(): Uint8Array {
   return moduleBytes([
     { name: 'scan', params: 5, body: scanBody() },
     { name: 'probeKeys', params: 11, body: probeKeysBody() },
     { params: 8, body: verifyBody() },
+    { name: 'gather', params: 4, body: gatherBody() },
   ]);
 }
 
@@ -728,6 +775,7 @@ export interface Kernel {
     idBytes: number,
     idMask: number,
   ): number;
+  gather(ids: number, n: number, base: number, out: number): number;
   scanFolded(
     q: number,
     block: number,
@@ -766,9 +814,18 @@ export function createKernel(memory: WasmMemory): Kernel {
   compiled ??= compileOptimised(buildKernelBytes());
   compiledFolded ??= compileOptimised(buildFoldedKernelBytes());
   const imports = { env: { mem: memory } };
-  const table = new wasm.Instance(compiled, imports).exports as unknown as Pick<Kernel, 'scan' | 'probeKeys'>;
+  const table = new wasm.Instance(compiled, imports).exports as unknown as Pick<
+    Kernel,
+    'scan' | 'probeKeys' | 'gather'
+  >;
   const folded = new wasm.Instance(compiledFolded, imports).exports as unknown as Pick<Kernel, 'scanFolded'>;
-  return { memory, scan: table.scan, probeKeys: table.probeKeys, scanFolded: folded.scanFolded };
+  return {
+    memory,
+    scan: table.scan,
+    probeKeys: table.probeKeys,
+    gather: table.gather,
+    scanFolded: folded.scanFolded,
+  };
 }
 
 export const WASM_PAGE = 65536;
