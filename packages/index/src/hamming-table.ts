@@ -55,7 +55,7 @@ const OUT_AT = KEYS_AT + KEYS_CAP * 4;
 const OUT_CAP = 65536;
 /** The ids array of each probe key's table (probeKeys probes every table in one call). */
 const IDS_BASES_AT = OUT_AT + OUT_CAP * 8;
-const RECORD_WORDS = RECORD_BYTES / 4;
+export const RECORD_WORDS = RECORD_BYTES / 4;
 /** Records gathered per kernel call: their ids fill the probe keys' scratch, the records its hits'. */
 const GATHER_CHUNK = Math.min(KEYS_CAP, (OUT_CAP * 8) / RECORD_BYTES);
 /** Query, keys and hits here; the kernel's own scratch above; the tables from SCRATCH_BYTES on. */
@@ -471,7 +471,7 @@ export class HammingTable {
 
   /** All records as 32-bit words: record i's are words 8i to 8i + 7 (little-endian, as stored). */
   recordWords(): Uint32Array {
-    return new Uint32Array(this.memory.buffer, this.recordsAt, this.count * (RECORD_BYTES / 4));
+    return new Uint32Array(this.memory.buffer, this.recordsAt, this.count * RECORD_WORDS);
   }
 
   /** Bytes held (the WebAssembly memory and the probe's found-set). */
