@@ -31,6 +31,26 @@ describe('matchBatch', () => {
     expect(results.map((r) => r.matches.length)).toEqual([0, 1, 0]);
   });
 
+  it("orders the matches of an image by distance then signal, keeping each signal's search order", () => {
+    const bySignal: Record<string, Match[]> = {
+      pdq: [hit('pdq', 'c'.repeat(64), 3, 'b'), hit('pdq', 'a'.repeat(64), 3, 'z'), hit('pdq', 'b'.repeat(64), 5)],
+      sha256: [hit('sha256', sha, 0)],
+    };
+    const index: BatchSearcher = {
+      searchBatch: (signal: string, hexes: readonly string[]) =>
+        hexes.map(() => ({ matches: bySignal[signal] ?? [], suppressed: [], allowedBy: [] })),
+    } as BatchSearcher;
+    const [both] = matchBatch(index, [{ pdq: pdqA, sha256: sha }]);
+    expect(both.matches.map((m) => [m.signal, m.distance, m.list])).toEqual([
+      ['sha256', 0, 'l'],
+      ['pdq', 3, 'b'],
+      ['pdq', 3, 'z'],
+      ['pdq', 5, 'l'],
+    ]);
+    const [pdqOnly] = matchBatch(index, [{ pdq: pdqA }]);
+    expect(pdqOnly.matches).toEqual(bySignal.pdq);
+  });
+
   it('searches dihedral variants as PDQ and keeps the closest hit per entry', () => {
     const index: BatchSearcher = {
       searchBatch: (signal: string, hexes: readonly string[]) =>
